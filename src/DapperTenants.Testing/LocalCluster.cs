@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace DapperTenants.Testing;
+
+/// <summary>
+/// A throwaway cluster from the PostgreSQL server binaries on this machine, in a temporary folder, on a free
+/// loopback port. PostgreSQL refuses to run as root, so under root the cluster runs as the <c>postgres</c> OS user.
+/// </summary>
+internal sealed class LocalCluster : PostgresServer
+{
+    private readonly string _binDirectory;
+    private readonly string _root;
+    private readonly string? _runAs;
+    private readonly int _port;
+    private readonly string _password;
+
+    private LocalCluster(string binDirectory, string root, string? runAs, int port, string password)
+    {
+        _binDirectory = binDirectory;
+        _root = root;
+        _runAs = runAs;
+        _port = port;
+        _password = password;
+    }
+
+    public override string AdminConnectionString => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = _port,
+        Username = "postgres",
+        Password = _password,
+        Database = "postgres",
+        Pooling = false,
+    }.ConnectionString;
+
+    public override string Description => $"a local PostgreSQL cluster in {DataDirectory} on port {_port}";
+
+    public override bool CanRestart => true;
+
+    private string DataDirectory => Path.Combine(_root, "data");
+
+    public static async Task<(PostgresServer? Server, string Reason)> TryStartAsync(CancellationToken cancellationToken)
+    {
+        var bin = FindBinaries();
+        if (bin is null)
+        {
+            return (null, "initdb and pg_ctl are neither on PATH nor under /usr/lib/postgresql/<version>/bin");
+        }
+
+        string? runAs = null;
+        if (Environment.IsPrivilegedProcess)
+        {
+            runAs = UserExists("postgres") ? "postgres" : UserExists("nobody") ? "nobody" : null;
+            if (runAs is null)
+            {
+                return (null, "this process runs as root, which PostgreSQL refuses, and there is no 'postgres' or 'nobody' OS user to run it as");
+            }
+        }
+
+        var root = Path.Combine(Path.GetTempPath(), "dapper-tenants-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+        var passwordFile = Path.Combine(root, "pwfile");
+        await File.WriteAllTextAsync(passwordFile, password + "\n", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (runAs is not null)
+            {
+                await RunAsync("chown", ["-R", runAs, root], null, cancellationToken).ConfigureAwait(false);
+            }
+
+            var data = Path.Combine(root, "data");
+            await RunAsync(Path.Combine(bin, "initdb"),
+                ["-D", data, "-U", "postgres", "-E", "UTF8", "--no-locale", "--auth-host=scram-sha-256", "--auth-local=trust", "--pwfile=" + passwordFile],
+                runAs, cancellationToken).ConfigureAwait(false);
+            File.Delete(passwordFile);
+
+            string? lastError = null;
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                var cluster = new LocalCluster(bin, root, runAs, FreePort(), password);
+                try
+                {
+                    await cluster.StartAgainAsync(cancellationToken).ConfigureAwait(false);
+                    return (cluster, string.Empty);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    lastError = ex.Message;
+                }
+            }
+
+            throw new InvalidOperationException(lastError);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            TryDelete(root);
+            return (null, "the cluster did not start: " + ex.Message);
+        }
+    }
+
+    public override async Task StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        var options = string.Join(' ',
+            "-p", _port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-h", "127.0.0.1",
+            "-k", _root,
+            "-c", "fsync=off",
+            "-c", "synchronous_commit=off",
+            "-c", "full_page_writes=off",
+            "-c", "max_connections=300",
+            "-c", "shared_buffers=256MB");
+        await RunAsync(Path.Combine(_binDirectory, "pg_ctl"),
+            ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60", "-o", options, "start"],
+            _runAs, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken = default) =>
+        RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "fast", "-w", "stop"], _runAs, cancellationToken);
+
+    public override async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], _runAs, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already stopped: nothing to do but remove the folder.
+        }
+
+        TryDelete(_root);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static string? FindBinaries()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var initdb = Path.Combine(dir, "initdb");
+            if (File.Exists(initdb) && File.Exists(Path.Combine(dir, "pg_ctl")))
+            {
+                // Debian links initdb into PATH; the server binaries live beside the link's target.
+                var target = new FileInfo(initdb).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? initdb;
+                return Path.GetDirectoryName(target);
+            }
+        }
+
+        const string debian = "/usr/lib/postgresql";
+        if (!Directory.Exists(debian))
+        {
+            return null;
+        }
+
+        return Directory.GetDirectories(debian)
+            .Select(d => (Dir: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
+            .Where(d => File.Exists(Path.Combine(d.Dir, "initdb")))
+            .OrderByDescending(d => d.Version)
+            .Select(d => d.Dir)
+            .FirstOrDefault();
+    }
+
+    private static bool UserExists(string name) =>
+        File.Exists("/etc/passwd") && File.ReadLines("/etc/passwd").Any(line => line.StartsWith(name + ":", StringComparison.Ordinal));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static async Task RunAsync(string file, IReadOnlyList<string> arguments, string? runAs, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo
+        {
+            FileName = runAs is null ? file : "runuser",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (runAs is not null)
+        {
+            start.ArgumentList.Add("-u");
+            start.ArgumentList.Add(runAs);
+            start.ArgumentList.Add("--");
+            start.ArgumentList.Add(file);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
+        var output = new StringBuilder();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        output.Append(await stdout.ConfigureAwait(false)).Append(await stderr.ConfigureAwait(false));
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(file)} exited with {process.ExitCode}: {output.ToString().Trim()}");
+        }
+    }
+}

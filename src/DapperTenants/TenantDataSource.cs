@@ -1,0 +1,235 @@
+using DapperTenants.Catalog;
+using DapperTenants.Connections;
+using DapperTenants.Guard;
+using Npgsql;
+
+namespace DapperTenants;
+
+/// <summary>
+/// The entry point of the request path: one per application and database, like the <see cref="NpgsqlDataSource"/> it wraps.
+/// <see cref="Open"/> leases a pooled connection that runs every statement under one tenant.
+/// </summary>
+/// <remarks>
+/// Connect it as a login that is neither superuser nor <c>BYPASSRLS</c> and does not own the tables: PostgreSQL skips
+/// Row-Level Security for the first two, and for owners unless the policy is <c>FORCE</c>d. The first open checks the
+/// login and throws <see cref="UnsafeRoleException"/> for a privileged one unless <see cref="TenantOptions.AllowPrivilegedRole"/> is set.
+/// </remarks>
+public sealed class TenantDataSource : IDisposable, IAsyncDisposable
+{
+    private readonly bool _ownsDataSource;
+    private TenantCatalog? _catalog;
+    private int _disposed;
+
+    /// <summary>Wraps an existing <see cref="NpgsqlDataSource"/>. The caller keeps ownership of it: disposing this does not dispose it.</summary>
+    /// <param name="dataSource">The data source to lease physical connections from, connected as the application's login.</param>
+    /// <param name="options">How the tenant is carried and checked; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">An option is invalid, or <see cref="TenantContextScope.Session"/> was asked for on a data source whose pooling would leak the tenant.</exception>
+    public TenantDataSource(NpgsqlDataSource dataSource, TenantOptions? options = null)
+        : this(dataSource, options, ownsDataSource: false)
+    {
+    }
+
+    private TenantDataSource(NpgsqlDataSource dataSource, TenantOptions? options, bool ownsDataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        var copy = options?.Clone() ?? new TenantOptions();
+        copy.Validate(nameof(options));
+        if (copy.ContextScope == TenantContextScope.Session)
+        {
+            RefuseLeakingPool(dataSource.ConnectionString, nameof(dataSource));
+        }
+
+        Options = copy;
+        InnerDataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        ContextSql = "select set_config('" + copy.SettingName + "', @" + ContextParameterName + ", "
+            + (copy.ContextScope == TenantContextScope.Transaction ? "true" : "false") + ");";
+        ContextSqlPositional = "select set_config('" + copy.SettingName + "', $1, "
+            + (copy.ContextScope == TenantContextScope.Transaction ? "true" : "false") + ")";
+        Guard = copy.GuardMode == TenantGuardMode.Throw ? new TenantGuard(this) : null;
+    }
+
+    /// <summary>Creates a data source, and the <see cref="NpgsqlDataSource"/> it owns, from a connection string.</summary>
+    /// <param name="connectionString">An Npgsql connection string for the application's login.</param>
+    /// <param name="configure">Sets options on a fresh <see cref="TenantOptions"/>; <see langword="null"/> for the defaults.</param>
+    /// <returns>A data source that disposes its <see cref="NpgsqlDataSource"/> when disposed.</returns>
+    public static TenantDataSource Create(string connectionString, Action<TenantOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var options = new TenantOptions();
+        configure?.Invoke(options);
+        options.Validate(nameof(configure));
+        if (options.ContextScope == TenantContextScope.Session)
+        {
+            RefuseLeakingPool(connectionString, nameof(connectionString));
+        }
+
+        return new TenantDataSource(NpgsqlDataSource.Create(connectionString), options, ownsDataSource: true);
+    }
+
+    /// <summary>A copy of the options this data source was created with.</summary>
+    public TenantOptions Options { get; }
+
+    internal const string ContextParameterName = "__dapper_tenants_tenant";
+
+    internal NpgsqlDataSource InnerDataSource { get; }
+
+    /// <summary>The statement that carries the tenant, with a named parameter: <c>select set_config('setting', @p, local);</c>.</summary>
+    internal string ContextSql { get; }
+
+    /// <summary>The same statement for batches, with a positional parameter.</summary>
+    internal string ContextSqlPositional { get; }
+
+    internal TenantGuard? Guard { get; }
+
+    /// <summary>The catalog learned on the first open; <see langword="null"/> until then.</summary>
+    internal TenantCatalog? Catalog => Volatile.Read(ref _catalog);
+
+    /// <summary>Opens a connection whose every statement runs under <paramref name="tenant"/>.</summary>
+    /// <param name="tenant">The tenant value, compared exactly (case and whitespace matter) with the tenant column.</param>
+    /// <returns>An open connection; dispose it to return the physical connection to the pool.</returns>
+    /// <exception cref="ArgumentException">The tenant is empty, whitespace, contains NUL or an unpaired surrogate, or is too long.</exception>
+    /// <exception cref="UnsafeRoleException">The login is a superuser or has <c>BYPASSRLS</c>.</exception>
+    public TenantConnection Open(string tenant)
+    {
+        ValidateTenant(tenant);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var inner = InnerDataSource.OpenConnection();
+        try
+        {
+            if (Catalog is null)
+            {
+                Learn(CatalogReader.Read(inner, Options.SettingName));
+            }
+
+            return new Connections.NpgsqlConnection(this, inner, tenant);
+        }
+        catch
+        {
+            inner.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a connection whose every statement runs under <paramref name="tenant"/>.</summary>
+    /// <param name="tenant">The tenant value, compared exactly (case and whitespace matter) with the tenant column.</param>
+    /// <param name="cancellationToken">Cancels opening the connection.</param>
+    /// <returns>An open connection; dispose it to return the physical connection to the pool.</returns>
+    /// <exception cref="ArgumentException">The tenant is empty, whitespace, contains NUL or an unpaired surrogate, or is too long.</exception>
+    /// <exception cref="UnsafeRoleException">The login is a superuser or has <c>BYPASSRLS</c>.</exception>
+    public async ValueTask<TenantConnection> OpenAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        ValidateTenant(tenant);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var inner = await InnerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Catalog is null)
+            {
+                Learn(await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false));
+            }
+
+            return new Connections.NpgsqlConnection(this, inner, tenant);
+        }
+        catch
+        {
+            await inner.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Forgets what the first open learned (the login's attributes and the protected tables), so the next open reads
+    /// them again. Call it after installing policies while the application runs.
+    /// </summary>
+    public void RefreshCatalog() => Volatile.Write(ref _catalog, null);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
+        {
+            InnerDataSource.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
+        {
+            await InnerDataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Learn(TenantCatalog catalog)
+    {
+        if ((catalog.IsSuperuser || catalog.BypassesRls) && !Options.AllowPrivilegedRole)
+        {
+            var what = catalog.IsSuperuser ? "a superuser" : "a role with BYPASSRLS";
+            throw new UnsafeRoleException(
+                $"The tenant data source logs in as '{catalog.Role}', which is {what}: PostgreSQL skips Row-Level Security for it, "
+                + "so every tenant would see and write every other tenant's rows. Connect as a role created with NOSUPERUSER NOBYPASSRLS "
+                + "that does not own the tables, or set TenantOptions.AllowPrivilegedRole = true if you accept that the policies do not apply.");
+        }
+
+        Volatile.Write(ref _catalog, catalog);
+    }
+
+    internal void ValidateTenant(string tenant)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        if (tenant.Length == 0 || string.IsNullOrWhiteSpace(tenant))
+        {
+            throw new ArgumentException("The tenant value is empty or whitespace. Pass the tenant's identifier, for example tenants.Open(\"acme\").", nameof(tenant));
+        }
+
+        if (tenant.Length > Options.MaxTenantLength)
+        {
+            throw new ArgumentException(
+                $"The tenant value is {tenant.Length} characters long; the limit is {Options.MaxTenantLength}. "
+                + "Use a short identifier, or raise TenantOptions.MaxTenantLength.", nameof(tenant));
+        }
+
+        for (var i = 0; i < tenant.Length; i++)
+        {
+            var c = tenant[i];
+            if (c == '\0')
+            {
+                throw new ArgumentException($"The tenant value contains a NUL character at position {i}; PostgreSQL text cannot hold it. Remove it.", nameof(tenant));
+            }
+
+            if (char.IsSurrogate(c))
+            {
+                if (char.IsHighSurrogate(c) && i + 1 < tenant.Length && char.IsLowSurrogate(tenant[i + 1]))
+                {
+                    i++;
+                    continue;
+                }
+
+                throw new ArgumentException($"The tenant value contains an unpaired UTF-16 surrogate at position {i}, which cannot be encoded for PostgreSQL. Pass valid Unicode text.", nameof(tenant));
+            }
+        }
+    }
+
+    private static void RefuseLeakingPool(string? connectionString, string paramName)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        string? reason = null;
+        if (builder.NoResetOnClose)
+        {
+            reason = "No Reset On Close=true, so the pool does not reset a connection when it is returned";
+        }
+        else if (builder.Multiplexing)
+        {
+            reason = "Multiplexing=true, so statements of different connections share one server session";
+        }
+
+        if (reason is not null)
+        {
+            throw new ArgumentException(
+                $"TenantContextScope.Session cannot be used with {reason}: the tenant would leak to the next user of the server session. "
+                + "Use TenantContextScope.Transaction (the default), which is safe with every pooling setup.", paramName);
+        }
+    }
+}

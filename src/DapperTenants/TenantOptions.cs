@@ -1,0 +1,74 @@
+using System.Text.RegularExpressions;
+
+namespace DapperTenants;
+
+/// <summary>How a <see cref="TenantDataSource"/> and a <see cref="PolicyInstaller"/> carry and check the tenant.</summary>
+/// <remarks>
+/// A data source copies its options when it is created, so changing an instance afterwards has no effect on it.
+/// The installer and every data source of one database must use the same <see cref="SettingName"/>.
+/// </remarks>
+public sealed partial class TenantOptions
+{
+    /// <summary>The setting name used when none is configured: <c>dapper_tenants.tenant</c>.</summary>
+    public const string DefaultSettingName = "dapper_tenants.tenant";
+
+    /// <summary>The longest tenant value accepted when none is configured: 256 characters.</summary>
+    public const int DefaultMaxTenantLength = 256;
+
+    /// <summary>The PostgreSQL custom setting (GUC) that carries the tenant to the policies.</summary>
+    /// <value>Defaults to <c>dapper_tenants.tenant</c>. Must match <c>^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$</c>.</value>
+    public string SettingName { get; set; } = DefaultSettingName;
+
+    /// <summary>How long the tenant setting lives on the server connection.</summary>
+    /// <value>Defaults to <see cref="TenantContextScope.Transaction"/>, which is safe with every pooling setup.</value>
+    public TenantContextScope ContextScope { get; set; } = TenantContextScope.Transaction;
+
+    /// <summary>Whether statements are checked before they are sent.</summary>
+    /// <value>Defaults to <see cref="TenantGuardMode.Throw"/>.</value>
+    public TenantGuardMode GuardMode { get; set; } = TenantGuardMode.Throw;
+
+    /// <summary>Whether a superuser or <c>BYPASSRLS</c> login may open tenant connections.</summary>
+    /// <value>Defaults to <see langword="false"/>: such a login throws <see cref="UnsafeRoleException"/> on the first open.</value>
+    /// <remarks>PostgreSQL never applies Row-Level Security to these logins: every tenant would see every row.</remarks>
+    public bool AllowPrivilegedRole { get; set; }
+
+    /// <summary>The longest tenant value, in UTF-16 code units, that <see cref="TenantDataSource.Open"/> accepts.</summary>
+    /// <value>Defaults to 256.</value>
+    public int MaxTenantLength { get; set; } = DefaultMaxTenantLength;
+
+    internal TenantOptions Clone() => (TenantOptions)MemberwiseClone();
+
+    /// <summary>Throws when an option cannot work; called by the data source and the installer.</summary>
+    internal void Validate(string paramName)
+    {
+        ValidateSettingName(SettingName, paramName);
+        if (!Enum.IsDefined(ContextScope))
+        {
+            throw new ArgumentException($"TenantOptions.ContextScope has the undefined value {(int)ContextScope}. Use TenantContextScope.Transaction or TenantContextScope.Session.", paramName);
+        }
+
+        if (!Enum.IsDefined(GuardMode))
+        {
+            throw new ArgumentException($"TenantOptions.GuardMode has the undefined value {(int)GuardMode}. Use TenantGuardMode.Throw or TenantGuardMode.Off.", paramName);
+        }
+
+        if (MaxTenantLength < 1)
+        {
+            throw new ArgumentException($"TenantOptions.MaxTenantLength is {MaxTenantLength}; it must be at least 1.", paramName);
+        }
+    }
+
+    internal static void ValidateSettingName(string? name, string paramName)
+    {
+        if (name is null || !SettingNamePattern().IsMatch(name))
+        {
+            throw new ArgumentException(
+                $"The tenant setting name '{name}' is not valid. PostgreSQL custom settings need the form 'prefix.name' "
+                + "in lower case letters, digits and underscores, such as 'dapper_tenants.tenant' or 'app.tenant_id'.",
+                paramName);
+        }
+    }
+
+    [GeneratedRegex(@"\A[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\z", RegexOptions.CultureInvariant)]
+    private static partial Regex SettingNamePattern();
+}
