@@ -41,6 +41,8 @@ public sealed class OrdersDatabase : IAsyncDisposable
             create procedure add_order(p_id int, p_total numeric)
                 language sql as $$ insert into orders (id, total) values (p_id, p_total) $$;
             create function order_count() returns bigint language sql stable as $$ select count(*) from orders $$;
+            create procedure order_total(p_id int, inout p_total numeric default null)
+                language plpgsql as $$ begin select total into p_total from orders where id = p_id; end $$;
             """);
         const string seed = """
             (1, 'acme', 10.00, 'a1'), (2, 'acme', 20.00, 'a2'), (3, 'acme', 30.00, null), (4, 'acme', 40.00, 'a4'), (5, 'acme', 50.00, 'a5'),
@@ -56,6 +58,19 @@ public sealed class OrdersDatabase : IAsyncDisposable
 
     public TenantDataSource CreateTenants(Action<NpgsqlConnectionStringBuilder>? connection = null, Action<TenantOptions>? options = null) =>
         Database.CreateTenantDataSource(connection, options);
+
+    /// <summary>
+    /// A plain Npgsql connection for the app login with the tenant set by hand for the session: the reference a
+    /// tenant connection must behave exactly like.
+    /// </summary>
+    public async Task<NpgsqlConnection> OpenReferenceAsync(string tenant)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(Database.AppConnectionString) { Pooling = false };
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync("select set_config('dapper_tenants.tenant', @tenant, false)", new { tenant });
+        return connection;
+    }
 
     /// <summary>Reads every row of <c>orders</c> as a superuser (no RLS), for checking what writes did.</summary>
     public async Task<List<Order>> AllOrdersAsync()
