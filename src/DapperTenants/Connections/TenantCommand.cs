@@ -102,17 +102,93 @@ internal sealed partial class TenantCommand : DbCommand
     {
         var connection = Bind();
         var mode = ChooseMode(connection);
+        return mode == Mode.Plain ? FinishPlain(connection, _inner.ExecuteReader(behavior)) : Carry(mode, behavior);
+    }
+
+    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
+    {
+        var connection = Bind();
+        var mode = ChooseMode(connection);
+        return mode == Mode.Plain
+            ? FinishPlain(connection, await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false))
+            : await CarryAsync(mode, behavior, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override int ExecuteNonQuery()
+    {
+        var connection = Bind();
+        var mode = ChooseMode(connection);
         if (mode == Mode.Plain)
         {
-            return FinishPlain(connection, _inner.ExecuteReader(behavior));
+            return FinishPlain(connection, _inner.ExecuteNonQuery());
         }
 
+        using var reader = Carry(mode, CommandBehavior.Default);
+        while (reader.NextResult())
+        {
+        }
+
+        reader.Close();
+        return reader.RecordsAffected;
+    }
+
+    public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
+    {
+        var connection = Bind();
+        var mode = ChooseMode(connection);
+        if (mode == Mode.Plain)
+        {
+            return FinishPlain(connection, await _inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        var reader = await CarryAsync(mode, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
+
+            await reader.CloseAsync().ConfigureAwait(false);
+            return reader.RecordsAffected;
+        }
+    }
+
+    public override object? ExecuteScalar()
+    {
+        var connection = Bind();
+        var mode = ChooseMode(connection);
+        if (mode == Mode.Plain)
+        {
+            return FinishPlain(connection, _inner.ExecuteScalar());
+        }
+
+        using var reader = Carry(mode, CommandBehavior.SingleResult | CommandBehavior.SingleRow);
+        return reader.Read() && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+    }
+
+    public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
+    {
+        var connection = Bind();
+        var mode = ChooseMode(connection);
+        if (mode == Mode.Plain)
+        {
+            return FinishPlain(connection, await _inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        var reader = await CarryAsync(mode, CommandBehavior.SingleResult | CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+        }
+    }
+
+    /// <summary>Executes a command that carries the tenant and skips the context statement's result.</summary>
+    private TenantDataReader Carry(Mode mode, CommandBehavior behavior)
+    {
         NpgsqlDataReader? reader = null;
         try
         {
-            reader = mode == Mode.Prefix
-                ? _inner.ExecuteReader(Strip(behavior))
-                : _batch!.ExecuteReader(Strip(behavior));
+            reader = mode == Mode.Prefix ? _inner.ExecuteReader(Strip(behavior)) : _batch!.ExecuteReader(Strip(behavior));
             reader.NextResult();
             return new TenantDataReader(this, reader, behavior);
         }
@@ -124,15 +200,8 @@ internal sealed partial class TenantCommand : DbCommand
         }
     }
 
-    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
+    private async Task<TenantDataReader> CarryAsync(Mode mode, CommandBehavior behavior, CancellationToken cancellationToken)
     {
-        var connection = Bind();
-        var mode = ChooseMode(connection);
-        if (mode == Mode.Plain)
-        {
-            return FinishPlain(connection, await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false));
-        }
-
         NpgsqlDataReader? reader = null;
         try
         {
@@ -151,46 +220,6 @@ internal sealed partial class TenantCommand : DbCommand
 
             Restore(succeeded: false);
             throw;
-        }
-    }
-
-    public override int ExecuteNonQuery()
-    {
-        using var reader = ExecuteDbDataReader(CommandBehavior.Default);
-        while (reader.NextResult())
-        {
-        }
-
-        reader.Close();
-        return reader.RecordsAffected;
-    }
-
-    public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
-    {
-        var reader = await ExecuteDbDataReaderAsync(CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-            {
-            }
-
-            await reader.CloseAsync().ConfigureAwait(false);
-            return reader.RecordsAffected;
-        }
-    }
-
-    public override object? ExecuteScalar()
-    {
-        using var reader = ExecuteDbDataReader(CommandBehavior.SingleResult | CommandBehavior.SingleRow);
-        return reader.Read() && reader.FieldCount > 0 ? reader.GetValue(0) : null;
-    }
-
-    public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
-    {
-        var reader = await ExecuteDbDataReaderAsync(CommandBehavior.SingleResult | CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0 ? reader.GetValue(0) : null;
         }
     }
 
@@ -293,7 +322,7 @@ internal sealed partial class TenantCommand : DbCommand
         return Mode.Batch;
     }
 
-    private NpgsqlDataReader FinishPlain(TenantConnection connection, NpgsqlDataReader reader)
+    private T FinishPlain<T>(TenantConnection connection, T result)
     {
         // A rollback to a savepoint sent as SQL may undo the statement that set the tenant in this transaction.
         if (connection.ActiveTransaction is { } transaction && _commandText.Contains("rollback", StringComparison.OrdinalIgnoreCase))
@@ -301,7 +330,7 @@ internal sealed partial class TenantCommand : DbCommand
             transaction.ContextApplied = false;
         }
 
-        return reader;
+        return result;
     }
 
     private bool HasPositionalParameters()
