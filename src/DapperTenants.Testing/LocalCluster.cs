@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text;
 using Npgsql;
 
 namespace DapperTenants.Testing;
@@ -52,14 +48,9 @@ internal sealed class LocalCluster : PostgresServer
             return (null, "initdb and pg_ctl are neither on PATH nor under /usr/lib/postgresql/<version>/bin");
         }
 
-        string? runAs = null;
-        if (Environment.IsPrivilegedProcess)
+        if (!ServerProcess.TryGetRunAs(out var runAs))
         {
-            runAs = UserExists("postgres") ? "postgres" : UserExists("nobody") ? "nobody" : null;
-            if (runAs is null)
-            {
-                return (null, "this process runs as root, which PostgreSQL refuses, and there is no 'postgres' or 'nobody' OS user to run it as");
-            }
+            return (null, "this process runs as root, which PostgreSQL refuses, and there is no 'postgres' or 'nobody' OS user to run it as");
         }
 
         var root = Path.Combine(Path.GetTempPath(), "dapper-tenants-pg-" + Guid.NewGuid().ToString("N")[..12]);
@@ -71,11 +62,11 @@ internal sealed class LocalCluster : PostgresServer
         {
             if (runAs is not null)
             {
-                await RunAsync("chown", ["-R", runAs, root], null, cancellationToken).ConfigureAwait(false);
+                await ServerProcess.RunAsync("chown", ["-R", runAs, root], null, cancellationToken).ConfigureAwait(false);
             }
 
             var data = Path.Combine(root, "data");
-            await RunAsync(Path.Combine(bin, "initdb"),
+            await ServerProcess.RunAsync(Path.Combine(bin, "initdb"),
                 ["-D", data, "-U", "postgres", "-E", "UTF8", "--no-locale", "--auth-host=scram-sha-256", "--auth-local=trust", "--pwfile=" + passwordFile],
                 runAs, cancellationToken).ConfigureAwait(false);
             File.Delete(passwordFile);
@@ -83,7 +74,7 @@ internal sealed class LocalCluster : PostgresServer
             string? lastError = null;
             for (var attempt = 0; attempt < 3; attempt++)
             {
-                var cluster = new LocalCluster(bin, root, runAs, FreePort(), password);
+                var cluster = new LocalCluster(bin, root, runAs, ServerProcess.FreePort(), password);
                 try
                 {
                     await cluster.StartAgainAsync(cancellationToken).ConfigureAwait(false);
@@ -115,19 +106,19 @@ internal sealed class LocalCluster : PostgresServer
             "-c", "full_page_writes=off",
             "-c", "max_connections=300",
             "-c", "shared_buffers=256MB");
-        await RunAsync(Path.Combine(_binDirectory, "pg_ctl"),
+        await ServerProcess.RunAsync(Path.Combine(_binDirectory, "pg_ctl"),
             ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60", "-o", options, "start"],
             _runAs, cancellationToken).ConfigureAwait(false);
     }
 
     public override Task StopAsync(CancellationToken cancellationToken = default) =>
-        RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "fast", "-w", "stop"], _runAs, cancellationToken);
+        ServerProcess.RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "fast", "-w", "stop"], _runAs, cancellationToken);
 
     public override async ValueTask DisposeAsync()
     {
         try
         {
-            await RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], _runAs, CancellationToken.None)
+            await ServerProcess.RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], _runAs, CancellationToken.None)
                 .ConfigureAwait(false);
         }
         catch (InvalidOperationException)
@@ -166,16 +157,6 @@ internal sealed class LocalCluster : PostgresServer
             .FirstOrDefault();
     }
 
-    private static bool UserExists(string name) =>
-        File.Exists("/etc/passwd") && File.ReadLines("/etc/passwd").Any(line => line.StartsWith(name + ":", StringComparison.Ordinal));
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static void TryDelete(string path)
     {
         try
@@ -187,40 +168,6 @@ internal sealed class LocalCluster : PostgresServer
         }
         catch (UnauthorizedAccessException)
         {
-        }
-    }
-
-    private static async Task RunAsync(string file, IReadOnlyList<string> arguments, string? runAs, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo
-        {
-            FileName = runAs is null ? file : "runuser",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (runAs is not null)
-        {
-            start.ArgumentList.Add("-u");
-            start.ArgumentList.Add(runAs);
-            start.ArgumentList.Add("--");
-            start.ArgumentList.Add(file);
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        output.Append(await stdout.ConfigureAwait(false)).Append(await stderr.ConfigureAwait(false));
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{Path.GetFileName(file)} exited with {process.ExitCode}: {output.ToString().Trim()}");
         }
     }
 }
