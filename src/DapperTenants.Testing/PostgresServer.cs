@@ -63,6 +63,20 @@ public abstract class PostgresServer : IAsyncDisposable
             + "or install the PostgreSQL server (apt-get install postgresql).");
     }
 
+    /// <summary>
+    /// Starts a dedicated throwaway cluster from the local PostgreSQL binaries, whatever else is configured: for tests
+    /// that stop and restart the server.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>A running cluster that <see cref="CanRestart"/>.</returns>
+    /// <exception cref="InvalidOperationException">The PostgreSQL server binaries are not installed.</exception>
+    public static async Task<PostgresServer> StartLocalClusterAsync(CancellationToken cancellationToken = default)
+    {
+        var local = await LocalCluster.TryStartAsync(cancellationToken).ConfigureAwait(false);
+        return local.Server ?? throw new InvalidOperationException(
+            "A local PostgreSQL cluster could not be started: " + local.Reason + ". Install the server with 'apt-get install postgresql'.");
+    }
+
     /// <summary>Creates a database with its own owner role and application login; dispose it to drop all three.</summary>
     /// <param name="prefix">A readable prefix for the database and role names.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>

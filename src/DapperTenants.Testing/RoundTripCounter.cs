@@ -16,6 +16,7 @@ public sealed class RoundTripCounter : IAsyncDisposable
     private readonly int _targetPort;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _pumps = [];
+    private readonly List<TcpClient> _clients = [];
     private readonly Task _acceptLoop;
     private long _roundTrips;
 
@@ -40,6 +41,21 @@ public sealed class RoundTripCounter : IAsyncDisposable
 
     /// <summary>Sets the count back to zero.</summary>
     public void Reset() => Interlocked.Exchange(ref _roundTrips, 0);
+
+    /// <summary>Cuts every proxied connection at once, as a network failure or a crashed client would.</summary>
+    public void DropConnections()
+    {
+        lock (_pumps)
+        {
+            foreach (var client in _clients)
+            {
+                client.Client.LingerState = new LingerOption(true, 0);
+                client.Dispose();
+            }
+
+            _clients.Clear();
+        }
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -84,6 +100,8 @@ public sealed class RoundTripCounter : IAsyncDisposable
             server.NoDelay = true;
             lock (_pumps)
             {
+                _clients.Add(client);
+                _clients.Add(server);
                 _pumps.Add(PumpClientAsync(client, server));
                 _pumps.Add(PumpAsync(server.GetStream(), client.GetStream()));
             }

@@ -26,9 +26,11 @@ public sealed class OrdersDatabase : IAsyncDisposable
     /// <summary>The owner, reading <c>orders_plain</c> (no RLS) with explicit filters as the reference.</summary>
     public NpgsqlDataSource Owner { get; }
 
-    public static async Task<OrdersDatabase> CreateAsync(string prefix)
+    public static async Task<OrdersDatabase> CreateAsync(string prefix) => await CreateAsync(await TestServer.GetAsync(), prefix);
+
+    public static async Task<OrdersDatabase> CreateAsync(PostgresServer server, string prefix)
     {
-        var database = await TestServer.CreateDatabaseAsync(prefix);
+        var database = await server.CreateDatabaseAsync(prefix);
         await database.ExecuteAsOwnerAsync("""
             create table orders (id int primary key, tenant text not null, total numeric(10,2) not null, note text);
             alter table orders enable row level security;
