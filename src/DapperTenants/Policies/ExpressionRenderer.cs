@@ -79,7 +79,7 @@ internal static class ExpressionRenderer
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
                 $"CREATE POLICY own ON {table} USING ({PolicySql.Own(key.Column, settingName, key.Type)})"));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
-                $"CREATE POLICY shared ON {table} USING ({PolicySql.SharedRows(key.Column)})"));
+                $"CREATE POLICY shared ON {table} USING ({PolicySql.SharedRows(key.Column, settingName)})"));
             select.Append(i == 0 ? "\n    (" : ",\n    (").Append(i.ToString(CultureInfo.InvariantCulture)).Append(", '").Append(table).Append("'::regclass)");
         }
 

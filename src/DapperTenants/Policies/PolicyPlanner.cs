@@ -160,7 +160,7 @@ internal sealed class PolicyPlanner
         }
 
         var shared = FindPolicy(relation, PolicySql.SharedRowsPolicyName);
-        var createShared = PolicySql.CreateSharedRowsPolicy(target, model.TenantColumn);
+        var createShared = PolicySql.CreateSharedRowsPolicy(target, model.TenantColumn, _settingName);
         if (!model.SharedRows)
         {
             if (shared is not null)
@@ -177,7 +177,7 @@ internal sealed class PolicyPlanner
         {
             _steps.Add(new PolicyStep(target, "shared-rows policy is not PERMISSIVE FOR SELECT TO PUBLIC", Recreate(PolicySql.SharedRowsPolicyName, target, createShared)));
         }
-        else if (shared.Check is not null || !Matches(shared.Using, PredictedExpressions.SharedRows(column), key, r => r.Shared))
+        else if (shared.Check is not null || !Matches(shared.Using, PredictedExpressions.SharedRows(column, _settingName), key, r => r.Shared))
         {
             _steps.Add(new PolicyStep(target, "shared-rows policy expression differs from the model", Recreate(PolicySql.SharedRowsPolicyName, target, createShared)));
         }

@@ -84,7 +84,7 @@ internal static class PolicyScript
         yield return PolicySql.DropPolicy(PolicySql.SharedRowsPolicyName, relation, ifExists: true);
         if (model.SharedRows)
         {
-            yield return PolicySql.CreateSharedRowsPolicy(relation, model.TenantColumn);
+            yield return PolicySql.CreateSharedRowsPolicy(relation, model.TenantColumn, settingName);
         }
     }
 

@@ -27,8 +27,10 @@ internal static class PolicySql
     public static string Own(string column, string settingName, TenantSqlType type) =>
         $"{Identifiers.Quote(column)} = (SELECT {TenantValue(settingName, type)})";
 
-    /// <summary>The shared-rows policy's <c>USING</c> expression.</summary>
-    public static string SharedRows(string column) => $"{Identifiers.Quote(column)} IS NULL";
+    /// <summary>The shared-rows policy's <c>USING</c> expression: a NULL-tenant row, for a connection that has a tenant.</summary>
+    /// <remarks>Without a tenant, a connection sees no rows at all, shared ones included: the policies fail closed.</remarks>
+    public static string SharedRows(string column, string settingName) =>
+        $"{Identifiers.Quote(column)} IS NULL AND (SELECT NULLIF(current_setting('{settingName}', true), '')) IS NOT NULL";
 
     public static string EnableRls(string relation) => $"ALTER TABLE {relation} ENABLE ROW LEVEL SECURITY;";
 
@@ -48,9 +50,9 @@ internal static class PolicySql
     /// and DELETE still reach only the tenant's own rows (so no tenant can change, claim or delete a shared row), and
     /// every written row must carry the tenant.
     /// </summary>
-    public static string CreateSharedRowsPolicy(string relation, string column) =>
+    public static string CreateSharedRowsPolicy(string relation, string column, string settingName) =>
         $"CREATE POLICY {Identifiers.Quote(SharedRowsPolicyName)} ON {relation} AS PERMISSIVE FOR SELECT TO PUBLIC\n"
-        + $"    USING ({SharedRows(column)});";
+        + $"    USING ({SharedRows(column, settingName)});";
 
     /// <summary>Sets the tenant column's default; <paramref name="only"/> keeps it from recursing into partitions.</summary>
     public static string SetDefault(string relation, string column, string settingName, TenantSqlType type, bool only) =>

@@ -21,7 +21,8 @@ internal static class PredictedExpressions
         return $"({left} = ( SELECT {Value(settingName, type)} AS \"nullif\"))";
     }
 
-    public static string SharedRows(string quotedColumn) => $"({quotedColumn} IS NULL)";
+    public static string SharedRows(string quotedColumn, string settingName) =>
+        $"(({quotedColumn} IS NULL) AND (( SELECT {Value(settingName, TenantSqlType.Text)} AS \"nullif\") IS NOT NULL))";
 
     public static string Default(string settingName, TenantSqlType type) => Value(settingName, type);
 }
