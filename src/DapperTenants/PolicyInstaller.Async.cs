@@ -46,7 +46,11 @@ public sealed partial class PolicyInstaller
                 ThrowIfErrors(plan);
                 if (plan.Steps.Count > 0)
                 {
-                    await ExecuteAsync(connection, plan.ToSql(), cancellationToken).ConfigureAwait(false);
+                    var batch = CreateBatch(connection, plan);
+                    await using (batch.ConfigureAwait(false))
+                    {
+                        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

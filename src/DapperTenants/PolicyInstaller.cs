@@ -158,7 +158,8 @@ public sealed partial class PolicyInstaller
         ThrowIfErrors(plan);
         if (plan.Steps.Count > 0)
         {
-            Execute(connection, plan.ToSql());
+            using var batch = CreateBatch(connection, plan);
+            batch.ExecuteNonQuery();
         }
 
         transaction.Commit();
@@ -187,6 +188,18 @@ public sealed partial class PolicyInstaller
     {
         using var command = new NpgsqlCommand(sql, connection);
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>One statement per batch command: one round trip, and no statement splitting on the client.</summary>
+    private static NpgsqlBatch CreateBatch(NpgsqlConnection connection, PolicyPlan plan)
+    {
+        var batch = new NpgsqlBatch(connection);
+        foreach (var statement in plan.Steps.SelectMany(s => s.Statements))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
+        }
+
+        return batch;
     }
 
     private static void ThrowIfErrors(PolicyPlan plan)

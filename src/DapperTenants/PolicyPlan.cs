@@ -46,11 +46,14 @@ public sealed class PolicyPlan
         var sql = new StringBuilder();
         foreach (var step in Steps)
         {
-            sql.Append("-- ").Append(step.Target).Append(": ").Append(step.Reason).Append('\n').Append(step.Sql).Append('\n');
+            sql.Append("-- ").Append(Comment(step.Target)).Append(": ").Append(Comment(step.Reason)).Append('\n').Append(step.Sql).Append('\n');
         }
 
         return sql.ToString();
     }
+
+    /// <summary>Keeps a name with a line break (legal in a quoted identifier) inside its comment line.</summary>
+    internal static string Comment(string text) => text.ReplaceLineEndings(" ");
 
     /// <summary>A summary for logs: the steps, then the errors and warnings.</summary>
     /// <returns>One line per step, error and warning.</returns>

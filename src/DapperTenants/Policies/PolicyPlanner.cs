@@ -271,8 +271,8 @@ internal sealed class PolicyPlanner
 
     private static bool IsOurs(string policyName) => policyName is PolicySql.PolicyName or PolicySql.SharedRowsPolicyName;
 
-    private static string Recreate(string policyName, string target, string create) =>
-        PolicySql.DropPolicy(policyName, target, ifExists: false) + "\n" + create;
+    private static string[] Recreate(string policyName, string target, string create) =>
+        [PolicySql.DropPolicy(policyName, target, ifExists: false), create];
 
     private static string KindName(char kind) => kind switch
     {

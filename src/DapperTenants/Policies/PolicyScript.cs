@@ -20,7 +20,7 @@ internal static class PolicyScript
         foreach (var model in models)
         {
             var table = model.QualifiedName;
-            sql.Append("\n-- ").Append(table).Append(" (").Append(model.Origin).Append(")\n")
+            sql.Append("\n-- ").Append(PolicyPlan.Comment(table)).Append(" (").Append(model.Origin).Append(")\n")
                 .Append(PolicySql.EnableRls(table)).Append('\n')
                 .Append(PolicySql.ForceRls(table)).Append('\n')
                 .Append(string.Join('\n', PolicyStatements(table, model, settingName))).Append('\n')

@@ -109,6 +109,20 @@ public sealed class QuotingAndGrantTests
         ]);
     }
 
+    [Test]
+    public async Task Names_with_line_breaks_and_semicolons_stay_inside_their_quotes()
+    {
+        await _database.ExecuteAsOwnerAsync("CREATE TABLE \"odd\nname; --\" (\"ten;ant\" text NOT NULL); CREATE INDEX ON \"odd\nname; --\" (\"ten;ant\");");
+        var installer = new PolicyInstaller(_owner).Add<OddName>();
+
+        var plan = await installer.ApplyAsync();
+
+        plan.Errors.ShouldBeEmpty();
+        plan.ToSql().ShouldStartWith("-- \"public\".\"odd name; --\": RLS not enabled\nALTER TABLE \"public\".\"odd\nname; --\" ENABLE ROW LEVEL SECURITY;\n");
+        (await CatalogProbe.RlsAsync(_database, "\"odd\nname; --\"")).ShouldBe((true, true));
+        (await installer.PlanAsync()).IsEmpty.ShouldBeTrue();
+    }
+
     private PolicyInstaller Installer() => new PolicyInstaller(_owner).Add<OrderLine>().Add<Order>().GrantTo(_database.AppRole);
 
     [Rls("OrderLines", Schema = "Sales", TenantColumn = "TenantKey")]
@@ -119,6 +133,13 @@ public sealed class QuotingAndGrantTests
         public string TenantKey { get; set; } = string.Empty;
 
         public int Qty { get; set; }
+    }
+
+    [Rls("odd\nname; --")]
+    public sealed class OddName
+    {
+        [Column("ten;ant")]
+        public string Tenant { get; set; } = string.Empty;
     }
 
     [Rls(TenantColumn = "user")]
