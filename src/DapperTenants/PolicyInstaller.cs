@@ -17,6 +17,11 @@ namespace DapperTenants;
 /// instances may run it at startup at once. It never creates tables or columns: a missing one is an error.
 /// </para>
 /// <para>
+/// A stored expression that is not printed as expected is confirmed against the server's own rendering of the model,
+/// made on temporary tables inside a savepoint that is rolled back; that needs the <c>TEMPORARY</c> privilege on the
+/// database, which PostgreSQL grants to everyone by default.
+/// </para>
+/// <para>
 /// Register types first, then plan, apply or script; registration is not thread-safe, planning and applying are.
 /// </para>
 /// </remarks>
