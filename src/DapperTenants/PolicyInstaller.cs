@@ -1,32 +1,220 @@
 using System.Reflection;
+using DapperTenants.Catalog;
+using DapperTenants.Policies;
 using Npgsql;
 
 namespace DapperTenants;
 
-/// <summary>Brings a database to the Row-Level Security state that <see cref="RlsAttribute"/> types describe.</summary>
-public sealed class PolicyInstaller
+/// <summary>
+/// Brings a database to the Row-Level Security state that <see cref="RlsAttribute"/> types describe: RLS enabled and
+/// forced, one policy per table that admits only the connection's tenant, and a tenant column default. Idempotent:
+/// a second run finds nothing to do and sends no DDL.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Connect it as the tables' owner (policies and <c>ALTER TABLE</c> need ownership), never as the application's login.
+/// <see cref="ApplyAsync"/> plans and applies in one transaction under an advisory lock, so several application
+/// instances may run it at startup at once. It never creates tables or columns: a missing one is an error.
+/// </para>
+/// <para>
+/// A stored expression that is not printed as expected is confirmed against the server's own rendering of the model,
+/// made on temporary tables inside a savepoint that is rolled back; that needs the <c>TEMPORARY</c> privilege on the
+/// database, which PostgreSQL grants to everyone by default.
+/// </para>
+/// <para>
+/// Register types first, then plan, apply or script; registration is not thread-safe, planning and applying are.
+/// </para>
+/// </remarks>
+public sealed partial class PolicyInstaller
 {
+    private static readonly IReadOnlyDictionary<ExpressionKey, RenderedExpressions> NoRenderings = new Dictionary<ExpressionKey, RenderedExpressions>();
+
+    private readonly NpgsqlDataSource _ownerDataSource;
+    private readonly string _settingName;
+    private readonly List<Type> _types = [];
+    private readonly List<string> _roles = [];
+
     /// <summary>Creates an installer that connects through <paramref name="ownerDataSource"/> (the tables' owner).</summary>
-    /// <param name="ownerDataSource">A data source for the role that owns the tables.</param>
-    /// <param name="options">The options whose <see cref="TenantOptions.SettingName"/> the policies read.</param>
+    /// <param name="ownerDataSource">A data source for the role that owns the tables. The caller keeps ownership of it.</param>
+    /// <param name="options">The options whose <see cref="TenantOptions.SettingName"/> the policies read; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
     public PolicyInstaller(NpgsqlDataSource ownerDataSource, TenantOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(ownerDataSource);
-        _ = options;
+        var copy = options?.Clone() ?? new TenantOptions();
+        copy.Validate(nameof(options));
+        _ownerDataSource = ownerDataSource;
+        _settingName = copy.SettingName;
     }
 
     /// <summary>Registers <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">An <see cref="RlsAttribute"/> type.</typeparam>
     /// <returns>This installer.</returns>
+    /// <exception cref="ArgumentException">The type has no <see cref="RlsAttribute"/>.</exception>
     public PolicyInstaller Add<T>() => Add(typeof(T));
 
-    /// <summary>Registers a type.</summary>
+    /// <summary>Registers a type. Registering a type twice is harmless.</summary>
     /// <param name="type">An <see cref="RlsAttribute"/> type.</param>
     /// <returns>This installer.</returns>
-    public PolicyInstaller Add(Type type) => throw new NotImplementedException();
+    /// <exception cref="ArgumentException">The type has no <see cref="RlsAttribute"/>.</exception>
+    /// <remarks>The type is checked when the installer plans, applies or scripts: <see cref="RlsModelException"/> then lists every problem of every type.</remarks>
+    public PolicyInstaller Add(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        if (type.GetCustomAttribute<RlsAttribute>(inherit: false) is null)
+        {
+            throw new ArgumentException($"{ModelScanner.ClassName(type)} has no [Rls] attribute. Tag it with [Rls], or do not register it.", nameof(type));
+        }
 
-    /// <summary>Registers every <see cref="RlsAttribute"/> type of an assembly.</summary>
+        if (!_types.Contains(type))
+        {
+            _types.Add(type);
+        }
+
+        return this;
+    }
+
+    /// <summary>Registers every <see cref="RlsAttribute"/> type of an assembly, in order of full name.</summary>
     /// <param name="assembly">The assembly to scan.</param>
     /// <returns>This installer.</returns>
-    public PolicyInstaller AddAssembly(Assembly assembly) => throw new NotImplementedException();
+    public PolicyInstaller AddAssembly(Assembly assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        Type?[] types;
+        try
+        {
+            types = assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            types = ex.Types;
+        }
+
+        foreach (var type in types.OfType<Type>()
+            .Where(t => t.IsClass && t.GetCustomAttribute<RlsAttribute>(inherit: false) is not null)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            Add(type);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Also grants <paramref name="role"/> what the application needs: <c>USAGE</c> on each schema, <c>SELECT, INSERT,
+    /// UPDATE, DELETE</c> on each table and <c>USAGE, SELECT</c> on its serial and identity sequences.
+    /// </summary>
+    /// <param name="role">The application's login or group role, exactly as in PostgreSQL.</param>
+    /// <returns>This installer.</returns>
+    /// <exception cref="ArgumentException">The role name is empty, too long, or contains NUL.</exception>
+    /// <remarks>Never <c>TRUNCATE</c> or <c>REFERENCES</c>: both ignore Row-Level Security. The plan warns when the role has them.</remarks>
+    public PolicyInstaller GrantTo(string role)
+    {
+        ArgumentNullException.ThrowIfNull(role);
+        if (Identifiers.Problem(role) is { } problem)
+        {
+            throw new ArgumentException($"The role name {Identifiers.Display(role)} {problem}.", nameof(role));
+        }
+
+        if (!_roles.Contains(role))
+        {
+            _roles.Add(role);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// The full DDL for the registered types, for a migration tool: re-runnable, and leaving the same state as
+    /// <see cref="ApplyAsync"/>. Needs no database.
+    /// </summary>
+    /// <returns>SQL statements, including <c>DO</c> blocks that treat the partitions and sequences present when the script runs.</returns>
+    /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
+    /// <remarks>
+    /// Run it in one transaction. Partitions attached later need the script (or <see cref="ApplyAsync"/>) to run again.
+    /// Unlike <see cref="ApplyAsync"/>, it cannot check that tables and columns exist or that their types agree: PostgreSQL
+    /// reports a missing one when the script runs.
+    /// </remarks>
+    public string Script() => PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray());
+
+    /// <summary>Compares the database with the registered types and returns what applying would do, changing nothing.</summary>
+    /// <returns>The plan.</returns>
+    /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
+    public PolicyPlan Plan()
+    {
+        var (models, roles) = Snapshot();
+        using var connection = _ownerDataSource.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        var plan = PlanOn(connection, models, roles);
+        transaction.Rollback();
+        return plan;
+    }
+
+    /// <summary>Plans and applies, in one transaction under an advisory lock, and returns the plan that was applied.</summary>
+    /// <returns>The applied plan; <see cref="PolicyPlan.IsEmpty"/> when there was nothing to do (no DDL is then sent).</returns>
+    /// <exception cref="RlsModelException">A registered type cannot be turned into a policy, or the plan has errors (nothing is applied).</exception>
+    public PolicyPlan Apply()
+    {
+        var (models, roles) = Snapshot();
+        using var connection = _ownerDataSource.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, PolicySql.LockStatement);
+        var plan = PlanOn(connection, models, roles);
+        ThrowIfErrors(plan);
+        if (plan.Steps.Count > 0)
+        {
+            using var batch = CreateBatch(connection, plan);
+            batch.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return plan;
+    }
+
+    private (IReadOnlyList<TableModel> Models, string[] Roles) Snapshot() => (ModelScanner.Build(_types.ToArray()), _roles.ToArray());
+
+    private static (string Schema, string Table, string Column)[] Requests(IReadOnlyList<TableModel> models) =>
+        [.. models.Select(m => (m.Schema, m.Table, m.TenantColumn))];
+
+    private PolicyPlan PlanOn(NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles)
+    {
+        var catalog = PolicyCatalogReader.Read(connection, Requests(models), roles, PolicySql.PolicyName);
+        var first = PolicyPlanner.Plan(models, catalog, _settingName, roles, NoRenderings);
+        if (first.Unconfirmed.Count == 0)
+        {
+            return first.Plan;
+        }
+
+        var rendered = ExpressionRenderer.Render(connection, first.Unconfirmed, _settingName);
+        return PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered).Plan;
+    }
+
+    private static void Execute(NpgsqlConnection connection, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>One statement per batch command: one round trip, and no statement splitting on the client.</summary>
+    private static NpgsqlBatch CreateBatch(NpgsqlConnection connection, PolicyPlan plan)
+    {
+        var batch = new NpgsqlBatch(connection);
+        foreach (var statement in plan.Steps.SelectMany(s => s.Statements))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
+        }
+
+        return batch;
+    }
+
+    private static void ThrowIfErrors(PolicyPlan plan)
+    {
+        if (plan.HasErrors)
+        {
+            throw new RlsModelException(
+                "PolicyInstaller applied nothing: the database does not match the [Rls] types."
+                + string.Concat(plan.Errors.Select(e => Environment.NewLine + "- " + e))
+                + Environment.NewLine + "Fix these and run it again; PlanAsync() lists them without changing anything.");
+        }
+    }
 }

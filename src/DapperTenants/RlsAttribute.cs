@@ -37,5 +37,9 @@ public sealed class RlsAttribute : Attribute
 
     /// <summary>Whether rows whose tenant is NULL are shared: readable by every tenant and writable by none.</summary>
     /// <value>Defaults to <see langword="false"/>: a NULL tenant row is visible to no tenant.</value>
+    /// <remarks>
+    /// The installer adds a second, <c>FOR SELECT</c>-only policy for such rows, so no tenant can update, claim, delete or
+    /// create one. A connection without a tenant still sees no rows at all, shared ones included.
+    /// </remarks>
     public bool SharedRows { get; set; }
 }

@@ -1,0 +1,292 @@
+using DapperTenants.Catalog;
+using static DapperTenants.Policies.Identifiers;
+
+namespace DapperTenants.Policies;
+
+/// <summary>Compares the model with the catalog and decides the steps, errors and warnings. No I/O.</summary>
+internal sealed class PolicyPlanner
+{
+    private readonly IReadOnlyList<TableModel> _models;
+    private readonly PolicyCatalog _catalog;
+    private readonly string _settingName;
+    private readonly IReadOnlyList<string> _roles;
+    private readonly IReadOnlyDictionary<ExpressionKey, RenderedExpressions> _rendered;
+    private readonly List<PolicyStep> _steps = [];
+    private readonly List<string> _warnings = [];
+    private readonly List<string> _errors = [];
+    private readonly List<ExpressionKey> _unconfirmed = [];
+    private readonly HashSet<(string Schema, string Role)> _schemaGrants = [];
+
+    private PolicyPlanner(
+        IReadOnlyList<TableModel> models, PolicyCatalog catalog, string settingName, IReadOnlyList<string> roles,
+        IReadOnlyDictionary<ExpressionKey, RenderedExpressions> rendered)
+    {
+        _models = models;
+        _catalog = catalog;
+        _settingName = settingName;
+        _roles = roles;
+        _rendered = rendered;
+    }
+
+    /// <summary>Plans; <see cref="Result.Unconfirmed"/> lists the expressions to render before the plan can be trusted.</summary>
+    /// <remarks><c>rendered</c> holds the server's printed forms of the model's expressions, for the keys a first pass left unconfirmed.</remarks>
+    public static Result Plan(
+        IReadOnlyList<TableModel> models, PolicyCatalog catalog, string settingName, IReadOnlyList<string> roles,
+        IReadOnlyDictionary<ExpressionKey, RenderedExpressions> rendered)
+    {
+        var planner = new PolicyPlanner(models, catalog, settingName, roles, rendered);
+        planner.Run();
+        return new Result(new PolicyPlan(planner._steps, planner._warnings, planner._errors), planner._unconfirmed);
+    }
+
+    private void Run()
+    {
+        foreach (var role in _catalog.MissingRoles)
+        {
+            _errors.Add($"Role {Quote(role)} given to GrantTo does not exist. Create it first, or fix the name.");
+        }
+
+        for (var i = 0; i < _models.Count; i++)
+        {
+            PlanTable(_models[i], _catalog.Relations.Where(r => r.Request == i).ToList());
+        }
+
+        var requested = _catalog.Relations.Select(r => r.Oid).ToHashSet();
+        foreach (var policy in _catalog.Policies.Where(p => IsOurs(p.Name) && !requested.Contains(p.RelationOid)))
+        {
+            var table = Qualify(policy.Schema, policy.Table);
+            _warnings.Add($"{table} has the policy {Quote(policy.Name)}, but no [Rls] type maps the table any more; the installer leaves it in place. "
+                + $"If the table is no longer tenant-owned, drop it: DROP POLICY {Quote(policy.Name)} ON {table};");
+        }
+    }
+
+    private void PlanTable(TableModel model, List<PolicyCatalog.Relation> relations)
+    {
+        var name = model.QualifiedName;
+        var root = relations.Find(r => r.Level == 0);
+        if (root is null)
+        {
+            _errors.Add($"Table {name} ({model.Origin}) does not exist. Create it first (the installer never creates tables), or fix the name in [Rls] or [Table].");
+            return;
+        }
+
+        if (root.Kind is not ('r' or 'p'))
+        {
+            _errors.Add($"{name} ({model.Origin}) is {KindName(root.Kind)}, not a table; Row-Level Security applies only to tables. Map the type to a table.");
+            return;
+        }
+
+        if (root.Table is null)
+        {
+            _errors.Add($"Table {name} has no column {Quote(model.TenantColumn)} for {model.Origin}. "
+                + "Add the column, or name the right one with [Column] or [Rls(TenantColumn)].");
+            return;
+        }
+
+        if (!model.Type.Accepts(root.TenantTypeOid))
+        {
+            _errors.Add($"Column {Quote(model.TenantColumn)} of {name} is {root.Table.TenantType}, but {model.Origin} is {model.Type.ClrName}, "
+                + $"which needs {model.Type.AcceptedColumnTypes}. Change the property type or the column type.");
+            return;
+        }
+
+        var notOwned = relations.Where(r => !r.OwnedByInstaller).ToList();
+        foreach (var relation in notOwned)
+        {
+            _errors.Add($"Table {Qualify(relation.Schema, relation.Name)} is owned by {Quote(relation.Owner)}, so the installer's login "
+                + $"{Quote(_catalog.CurrentUser)} cannot change it. Connect the installer as {Quote(relation.Owner)} or a member of it.");
+        }
+
+        if (notOwned.Count > 0)
+        {
+            return;
+        }
+
+        if (!root.HasTenantIndex)
+        {
+            _warnings.Add($"{name}: no index has the tenant column {Quote(model.TenantColumn)} as its leading column, so the policy filters "
+                + $"every query without one. Create one, for example CREATE INDEX ON {name} ({Quote(model.TenantColumn)});");
+        }
+
+        if (!root.TenantNotNull && !model.SharedRows)
+        {
+            _warnings.Add($"{name}: the tenant column {Quote(model.TenantColumn)} is nullable and SharedRows is off, so a row whose tenant is NULL "
+                + "is visible to no tenant. Add NOT NULL to the column, or set [Rls(SharedRows = true)] to share such rows.");
+        }
+
+        foreach (var relation in relations)
+        {
+            PlanRelation(model, relation);
+        }
+
+        foreach (var role in _roles.Except(_catalog.MissingRoles))
+        {
+            PlanGrants(model, root, role);
+        }
+    }
+
+    private void PlanRelation(TableModel model, PolicyCatalog.Relation relation)
+    {
+        var target = Qualify(relation.Schema, relation.Name);
+        if (!relation.RowSecurity)
+        {
+            _steps.Add(new PolicyStep(target, "RLS not enabled", PolicySql.EnableRls(target)));
+        }
+
+        if (!relation.ForceRowSecurity)
+        {
+            _steps.Add(new PolicyStep(target, "RLS not forced", PolicySql.ForceRls(target)));
+        }
+
+        var key = new ExpressionKey(model.TenantColumn, relation.Table!.TenantType, model.Type);
+        var column = relation.QuotedTenantColumn!;
+        var create = PolicySql.CreatePolicy(target, model.TenantColumn, _settingName, model.Type);
+        var ours = FindPolicy(relation, PolicySql.PolicyName);
+        if (ours is null)
+        {
+            _steps.Add(new PolicyStep(target, "policy missing", create));
+        }
+        else if (!ours.Permissive || ours.Command != "*" || !ours.ToPublic)
+        {
+            _steps.Add(new PolicyStep(target, "policy is not PERMISSIVE FOR ALL TO PUBLIC", Recreate(PolicySql.PolicyName, target, create)));
+        }
+        else
+        {
+            var own = PredictedExpressions.Own(column, relation.TenantTypeOid, _settingName, model.Type);
+            if (!Matches(ours.Using, own, key, r => r.Own) | !Matches(ours.Check, own, key, r => r.Own))
+            {
+                _steps.Add(new PolicyStep(target, "policy expression differs from the model", Recreate(PolicySql.PolicyName, target, create)));
+            }
+        }
+
+        var shared = FindPolicy(relation, PolicySql.SharedRowsPolicyName);
+        var createShared = PolicySql.CreateSharedRowsPolicy(target, model.TenantColumn, _settingName);
+        if (!model.SharedRows)
+        {
+            if (shared is not null)
+            {
+                _steps.Add(new PolicyStep(target, "shared-rows policy present but SharedRows is off",
+                    PolicySql.DropPolicy(PolicySql.SharedRowsPolicyName, target, ifExists: false)));
+            }
+        }
+        else if (shared is null)
+        {
+            _steps.Add(new PolicyStep(target, "shared-rows policy missing", createShared));
+        }
+        else if (!shared.Permissive || shared.Command != "r" || !shared.ToPublic)
+        {
+            _steps.Add(new PolicyStep(target, "shared-rows policy is not PERMISSIVE FOR SELECT TO PUBLIC", Recreate(PolicySql.SharedRowsPolicyName, target, createShared)));
+        }
+        else if (shared.Check is not null || !Matches(shared.Using, PredictedExpressions.SharedRows(column, _settingName), key, r => r.Shared))
+        {
+            _steps.Add(new PolicyStep(target, "shared-rows policy expression differs from the model", Recreate(PolicySql.SharedRowsPolicyName, target, createShared)));
+        }
+
+        var setDefault = PolicySql.SetDefault(target, model.TenantColumn, _settingName, model.Type, only: true);
+        if (relation.TenantDefault is null)
+        {
+            _steps.Add(new PolicyStep(target, "default missing", setDefault));
+        }
+        else if (!Matches(relation.TenantDefault, PredictedExpressions.Default(_settingName, model.Type), key, r => r.Default))
+        {
+            _steps.Add(new PolicyStep(target, "default differs from the model", setDefault));
+        }
+
+        foreach (var other in _catalog.Policies.Where(p => p.RelationOid == relation.Oid && p.Permissive && !IsOurs(p.Name)))
+        {
+            _warnings.Add($"{target}: the permissive policy {Quote(other.Name)} is OR-ed with {Quote(PolicySql.PolicyName)}, so it widens what "
+                + "tenants can read or write. Drop it, or recreate it AS RESTRICTIVE.");
+        }
+    }
+
+    private void PlanGrants(TableModel model, PolicyCatalog.Relation root, string role)
+    {
+        var schema = _catalog.SchemaGrants.FirstOrDefault(s => s.Schema == model.Schema && s.Role == role);
+        if (schema is { Usage: false } && _schemaGrants.Add((model.Schema, role)))
+        {
+            _steps.Add(new PolicyStep(Quote(model.Schema), $"role {Quote(role)} lacks USAGE on the schema", PolicySql.GrantSchema(model.Schema, role)));
+        }
+
+        var name = model.QualifiedName;
+        if (_catalog.TableGrants.FirstOrDefault(g => g.RelationOid == root.Oid && g.Role == role) is { } grant)
+        {
+            string[] missing = [.. new[] { ("SELECT", grant.Select), ("INSERT", grant.Insert), ("UPDATE", grant.Update), ("DELETE", grant.Delete) }
+                .Where(p => !p.Item2).Select(p => p.Item1)];
+            if (missing.Length > 0)
+            {
+                _steps.Add(new PolicyStep(name, $"role {Quote(role)} lacks {string.Join(", ", missing)} on the table", PolicySql.GrantTable(name, role)));
+            }
+
+            if (grant.Truncate)
+            {
+                _warnings.Add($"{name}: role {Quote(role)} has TRUNCATE, which ignores Row-Level Security and empties every tenant's rows. "
+                    + $"REVOKE TRUNCATE ON {name} FROM {Quote(role)};");
+            }
+
+            if (grant.References)
+            {
+                _warnings.Add($"{name}: role {Quote(role)} has REFERENCES; foreign keys ignore Row-Level Security and reveal other tenants' keys. "
+                    + $"REVOKE REFERENCES ON {name} FROM {Quote(role)};");
+            }
+        }
+
+        foreach (var sequence in _catalog.SequenceGrants.Where(s => s.TableOid == root.Oid && s.Role == role && !(s.Usage && s.Select)))
+        {
+            var sequenceName = Qualify(sequence.Schema, sequence.Name);
+            _steps.Add(new PolicyStep(sequenceName, $"role {Quote(role)} lacks USAGE, SELECT on the sequence", PolicySql.GrantSequence(sequenceName, role)));
+        }
+    }
+
+    /// <summary>
+    /// Whether a stored expression is the model's: equal to the prediction, else equal to the server's own rendering.
+    /// Without a rendering the answer is provisional and the key is queued for one.
+    /// </summary>
+    private bool Matches(string? actual, string predicted, ExpressionKey key, Func<RenderedExpressions, string> pick)
+    {
+        if (actual is null)
+        {
+            return false;
+        }
+
+        if (actual == predicted)
+        {
+            return true;
+        }
+
+        if (_rendered.TryGetValue(key, out var rendered))
+        {
+            return actual == pick(rendered);
+        }
+
+        if (!_unconfirmed.Contains(key))
+        {
+            _unconfirmed.Add(key);
+        }
+
+        return false;
+    }
+
+    private PolicyCatalog.Policy? FindPolicy(PolicyCatalog.Relation relation, string name) =>
+        _catalog.Policies.FirstOrDefault(p => p.RelationOid == relation.Oid && p.Name == name);
+
+    private static bool IsOurs(string policyName) => policyName is PolicySql.PolicyName or PolicySql.SharedRowsPolicyName;
+
+    private static string[] Recreate(string policyName, string target, string create) =>
+        [PolicySql.DropPolicy(policyName, target, ifExists: false), create];
+
+    private static string KindName(char kind) => kind switch
+    {
+        'v' => "a view",
+        'm' => "a materialized view",
+        'f' => "a foreign table",
+        'S' => "a sequence",
+        'i' or 'I' => "an index",
+        'c' => "a composite type",
+        _ => "not a table",
+    };
+
+    /// <summary>A plan, and the expressions it could not confirm without asking the server.</summary>
+    /// <param name="Plan">The plan; provisional while <paramref name="Unconfirmed"/> is not empty.</param>
+    /// <param name="Unconfirmed">Keys to render with <see cref="ExpressionRenderer"/> before planning again.</param>
+    internal sealed record Result(PolicyPlan Plan, IReadOnlyList<ExpressionKey> Unconfirmed);
+}

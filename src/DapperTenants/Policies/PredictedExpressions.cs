@@ -1,0 +1,28 @@
+namespace DapperTenants.Policies;
+
+/// <summary>
+/// What <c>pg_get_expr</c> prints for the installer's expressions, predicted without a round trip (PostgreSQL 15's
+/// deparser). A stored expression equal to the prediction is the model's. One that differs is only drift if it also
+/// differs from what the server itself prints for the model (<see cref="ExpressionRenderer"/>), so a server that
+/// prints differently costs a render, never a false repair.
+/// </summary>
+internal static class PredictedExpressions
+{
+    public static string Value(string settingName, TenantSqlType type)
+    {
+        var value = $"NULLIF(current_setting('{settingName}'::text, true), ''::text)";
+        return type == TenantSqlType.Text ? value : $"({value})::{type.Cast}";
+    }
+
+    /// <remarks><c>quotedColumn</c> is the column as <c>quote_ident</c> prints it (quoted only when needed).</remarks>
+    public static string Own(string quotedColumn, uint columnTypeOid, string settingName, TenantSqlType type)
+    {
+        var left = type.ComparesThroughCast(columnTypeOid) ? $"({quotedColumn})::{type.Cast}" : quotedColumn;
+        return $"({left} = ( SELECT {Value(settingName, type)} AS \"nullif\"))";
+    }
+
+    public static string SharedRows(string quotedColumn, string settingName) =>
+        $"(({quotedColumn} IS NULL) AND (( SELECT {Value(settingName, TenantSqlType.Text)} AS \"nullif\") IS NOT NULL))";
+
+    public static string Default(string settingName, TenantSqlType type) => Value(settingName, type);
+}
