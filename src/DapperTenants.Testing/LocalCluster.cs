@@ -22,6 +22,9 @@ internal sealed class LocalCluster : PostgresServer
         _runAs = runAs;
         _port = port;
         _password = password;
+
+        // A test run that ends without disposing its server (a crash, a forgotten dispose) must not leave it running.
+        AppDomain.CurrentDomain.ProcessExit += StopOnExit;
     }
 
     public override string AdminConnectionString => new NpgsqlConnectionStringBuilder
@@ -116,6 +119,7 @@ internal sealed class LocalCluster : PostgresServer
 
     public override async ValueTask DisposeAsync()
     {
+        AppDomain.CurrentDomain.ProcessExit -= StopOnExit;
         try
         {
             await ServerProcess.RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], _runAs, CancellationToken.None)
@@ -128,6 +132,21 @@ internal sealed class LocalCluster : PostgresServer
 
         TryDelete(_root);
         await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void StopOnExit(object? sender, EventArgs e)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(ServerProcess.StartInfo(
+                Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], _runAs));
+            process?.WaitForExit(10_000);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+        }
+
+        TryDelete(_root);
     }
 
     private static string? FindBinaries()

@@ -3,8 +3,8 @@ using DapperTenants.Testing;
 namespace DapperTenants.Tests.Support;
 
 /// <summary>One PostgreSQL server for the whole run; each fixture creates its own database on it.</summary>
-[SetUpFixture]
-public sealed class TestServer
+/// <remarks>Stopped by <see cref="TestRun"/> after the last test.</remarks>
+public static class TestServer
 {
     private static PostgresServer? _server;
     private static Exception? _failure;
@@ -45,8 +45,7 @@ public sealed class TestServer
 
     public static async Task<TestDatabase> CreateDatabaseAsync(string prefix) => await (await GetAsync()).CreateDatabaseAsync(prefix);
 
-    [OneTimeTearDown]
-    public async Task StopServer()
+    public static async Task StopAsync()
     {
         Npgsql.NpgsqlConnection.ClearAllPools();
         if (_server is not null)
