@@ -63,10 +63,19 @@ internal static class RatioChart
             var file = Directory.Exists(paths.Results)
                 ? Directory.GetFiles(paths.Results, $"*.{panel.Scenario}-report.csv").OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
                 : null;
-            if (file is not null)
+            if (file is null)
             {
-                sections.Add((panel, file, ResultsCsv.Read(file)));
+                continue;
             }
+
+            var rows = ResultsCsv.Read(file);
+            if (rows.Count > 0 && rows.All(r => r.Job.Equals("Dry", StringComparison.OrdinalIgnoreCase)))
+            {
+                Console.WriteLine($"// {Path.GetFileName(file)} is from a dry run (one cold iteration): not charted.");
+                rows = [];
+            }
+
+            sections.Add((panel, file, rows));
         }
 
         if (sections.Count == 0)
@@ -84,7 +93,7 @@ internal static class RatioChart
     private static string Render(List<(Panel Panel, string File, IReadOnlyList<ResultRow> Rows)> sections)
     {
         var ratios = sections.SelectMany(s => RatiosOf(s.Rows)).Select(r => r.Ratio).Append(1.2).ToList();
-        var axisMax = Math.Ceiling(ratios.Max() * 1.08 / 0.25) * 0.25;
+        var axisMax = Math.Ceiling(ratios.Max() * 1.08 / 0.5) * 0.5;
         double X(double ratio) => PlotLeft + ((PlotRight - PlotLeft) * ratio / axisMax);
 
         var body = new StringBuilder();
@@ -92,11 +101,17 @@ internal static class RatioChart
         foreach (var (panel, file, rows) in sections)
         {
             var measured = RatiosOf(rows).ToList();
-            var job = rows.Select(r => r.Job).FirstOrDefault(j => j.Length > 0) ?? "?";
+            var job = rows.Select(r => r.Job).FirstOrDefault(j => j.Length > 0);
             var when = File.GetLastWriteTimeUtc(file).ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+            var source = job is null ? "no timed run yet" : $"job {job} · {when}";
+            var noise = rows.Where(r => r.StdDevMicroseconds is not null).Select(r => r.StdDevMicroseconds!.Value / r.MeanMicroseconds).DefaultIfEmpty(0).Max();
+            if (noise > 0.05)
+            {
+                source += $" · NOISY: StdDev up to {noise:P0} of a mean, ratios are indicative only";
+            }
+
             body.Append(Text(16, y, panel.Title, "title"));
-            var caveat = job.Equals("Dry", StringComparison.OrdinalIgnoreCase) ? " · DRY RUN: one cold iteration, not a measurement" : string.Empty;
-            body.Append(Text(16, y + 18, $"job {job} · {when} · target ≤ {panel.Target.ToString("0.00", CultureInfo.InvariantCulture)}× (dashed red){caveat}", "note"));
+            body.Append(Text(16, y + 18, $"{source} · target ≤ {panel.Target.ToString("0.00", CultureInfo.InvariantCulture)}× (dashed red)", "note"));
             y += 34;
             var top = y;
             foreach (var (method, label) in panel.Methods)
@@ -130,7 +145,8 @@ internal static class RatioChart
         }
 
         var axis = new StringBuilder();
-        for (var tick = 0.0; tick <= axisMax + 1e-9; tick += 0.25)
+        var step = axisMax > 2.5 ? 0.5 : 0.25;
+        for (var tick = 0.0; tick <= axisMax + 1e-9; tick += step)
         {
             var x = X(tick);
             axis.Append(CultureInfo.InvariantCulture, $"""<line x1="{x:F1}" y1="56" x2="{x:F1}" y2="{y - 18}" stroke="#e5e5e5"/>""").Append('\n');
@@ -152,13 +168,16 @@ internal static class RatioChart
         return svg.ToString();
     }
 
-    /// <summary>BenchmarkDotNet's Ratio column, or the ratio of means where it is missing.</summary>
+    /// <summary>
+    /// Mean over the baseline's mean with the same auto-prepare setting (BenchmarkDotNet's Ratio column is the mean of
+    /// a ratio distribution, which a single noisy baseline iteration can push away from 1.00 even for the baseline itself).
+    /// </summary>
     private static IEnumerable<(string Method, bool AutoPrepare, double Ratio)> RatiosOf(IReadOnlyList<ResultRow> rows)
     {
         foreach (var row in rows)
         {
             var baseline = rows.FirstOrDefault(r => r.Method == Baseline && r.AutoPrepare == row.AutoPrepare);
-            var ratio = row.Ratio ?? (baseline is null ? double.NaN : row.MeanMicroseconds / baseline.MeanMicroseconds);
+            var ratio = baseline is not null ? row.MeanMicroseconds / baseline.MeanMicroseconds : row.Ratio ?? double.NaN;
             if (!double.IsNaN(ratio))
             {
                 yield return (row.Method, row.AutoPrepare, ratio);

@@ -4,7 +4,7 @@ using System.Text;
 namespace DapperTenants.Benchmarks.Charts;
 
 /// <summary>One row of a BenchmarkDotNet CSV report, as <see cref="Infrastructure.BenchConfig.Csv"/> writes it.</summary>
-internal sealed record ResultRow(string Method, string Job, bool AutoPrepare, double MeanMicroseconds, double? Ratio);
+internal sealed record ResultRow(string Method, string Job, bool AutoPrepare, double MeanMicroseconds, double? StdDevMicroseconds, double? Ratio);
 
 /// <summary>Reads the CSV reports: RFC 4180 quoting, invariant numbers, units in the header.</summary>
 internal static class ResultsCsv
@@ -24,6 +24,7 @@ internal static class ResultsCsv
         var prepare = Column("AutoPrepare");
         // BenchmarkDotNet writes the unit as "μs"; accept "us" too.
         var mean = header.FindIndex(h => h is "Mean [μs]" or "Mean [us]");
+        var stdDev = header.FindIndex(h => h is "StdDev [μs]" or "StdDev [us]");
         var ratio = Column("Ratio");
         if (method < 0 || mean < 0)
         {
@@ -43,6 +44,7 @@ internal static class ResultsCsv
                 job >= 0 ? cells[job] : string.Empty,
                 prepare >= 0 && bool.TryParse(cells[prepare], out var p) && p,
                 meanValue,
+                stdDev >= 0 && TryNumber(cells[stdDev], out var sd) ? sd : null,
                 ratio >= 0 && TryNumber(cells[ratio], out var r) ? r : null));
         }
 
