@@ -78,9 +78,11 @@ internal static class RatioChart
             sections.Add((panel, file, rows));
         }
 
-        if (sections.Count == 0)
+        if (sections.All(s => s.Rows.Count == 0))
         {
-            Console.Error.WriteLine($"No scenario 1 or 2 report in {paths.Results}; run the benchmarks first (for example --filter '*OpenQueryClose*' '*UnitOfWork*').");
+            // Keep the last chart rather than replace it with empty panels.
+            Console.Error.WriteLine($"No timed scenario 1 or 2 report in {paths.Results}, so {paths.Chart} is left as it is; "
+                + "run them first, for example --filter '*OpenQueryClose*' '*UnitOfWork*' --job short.");
             return false;
         }
 

@@ -3,9 +3,6 @@ using System.Text;
 
 namespace DapperTenants.Benchmarks.Charts;
 
-/// <summary>One row of a BenchmarkDotNet CSV report, as <see cref="Infrastructure.BenchConfig.Csv"/> writes it.</summary>
-internal sealed record ResultRow(string Method, string Job, bool AutoPrepare, double MeanMicroseconds, double? StdDevMicroseconds, double? Ratio);
-
 /// <summary>Reads the CSV reports: RFC 4180 quoting, invariant numbers, units in the header.</summary>
 internal static class ResultsCsv
 {
