@@ -1,0 +1,105 @@
+using System.Globalization;
+
+namespace DapperTenants.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The few options of our own, taken out of the command line before the rest goes to BenchmarkDotNet.
+/// </summary>
+internal sealed class BenchCommandLine
+{
+    /// <summary>Orders per table in a normal run (the scenario 1 size).</summary>
+    public const int FullRows = 1_000_000;
+
+    /// <summary>Orders per table in a dry run: enough for every query shape, quick to seed in CI.</summary>
+    public const int DryRows = 10_000;
+
+    public const int DefaultTenants = 1_000;
+
+    private static readonly string[] InformationalOptions = ["--list", "--help", "-h", "-?", "--version", "--info"];
+
+    private BenchCommandLine()
+    {
+    }
+
+    /// <summary><c>chart</c>: regenerate the SVG from the last results, run nothing.</summary>
+    public bool ChartOnly { get; private init; }
+
+    /// <summary>A BenchmarkDotNet option that only prints (<c>--list</c>, <c>--help</c>): no database is needed.</summary>
+    public bool InformationalOnly { get; private init; }
+
+    /// <summary><c>--job dry</c>: one iteration per benchmark, no timing claims.</summary>
+    public bool IsDry { get; private init; }
+
+    public int Rows { get; private init; }
+
+    public int Tenants { get; private init; }
+
+    public bool KeepDatabase { get; private init; }
+
+    public string? Artifacts { get; private init; }
+
+    public string[] BenchmarkArguments { get; private init; } = [];
+
+    public static BenchCommandLine Parse(string[] args)
+    {
+        var rest = new List<string>();
+        int? rows = null;
+        var tenants = DefaultTenants;
+        var keep = false;
+        var chart = false;
+        string? artifacts = null;
+        var dry = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            switch (arg)
+            {
+                case "chart" when i == 0:
+                    chart = true;
+                    continue;
+                case "--rows":
+                    rows = ParseCount(args, ref i);
+                    continue;
+                case "--tenants":
+                    tenants = ParseCount(args, ref i);
+                    continue;
+                case "--keep-database":
+                    keep = true;
+                    continue;
+                case "--artifacts" when i + 1 < args.Length:
+                    artifacts = args[i + 1];
+                    break;
+                case "-j" or "--job" when i + 1 < args.Length:
+                    dry |= args[i + 1].Equals("dry", StringComparison.OrdinalIgnoreCase);
+                    break;
+                default:
+                    break;
+            }
+
+            rest.Add(arg);
+        }
+
+        return new BenchCommandLine
+        {
+            ChartOnly = chart,
+            InformationalOnly = rest.Any(a => InformationalOptions.Contains(a, StringComparer.OrdinalIgnoreCase)),
+            IsDry = dry,
+            Rows = rows ?? (dry ? DryRows : FullRows),
+            Tenants = tenants,
+            KeepDatabase = keep,
+            Artifacts = artifacts,
+            BenchmarkArguments = [.. rest],
+        };
+    }
+
+    private static int ParseCount(string[] args, ref int i)
+    {
+        if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value) || value < 1)
+        {
+            throw new ArgumentException($"{args[i]} needs a positive whole number, for example {args[i]} 100000.");
+        }
+
+        i++;
+        return value;
+    }
+}

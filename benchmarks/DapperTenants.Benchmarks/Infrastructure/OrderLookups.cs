@@ -1,0 +1,134 @@
+using Dapper;
+using DapperTenants.Benchmarks.Models;
+using Npgsql;
+
+namespace DapperTenants.Benchmarks.Infrastructure;
+
+/// <summary>
+/// Scenario 1's unit of work in each of its forms: open, read one order by primary key, close. Shared by
+/// <see cref="Scenarios.OpenQueryClose"/> and <see cref="Scenarios.Concurrency"/>.
+/// </summary>
+/// <remarks>
+/// Every form reads the same columns of the same row and maps it to the same type; only how the tenant reaches the
+/// server differs. Each form has a pool of its own.
+/// </remarks>
+public sealed class OrderLookups : IAsyncDisposable
+{
+    private const string Columns = "id, tenant, customer_id as CustomerId, total, created_at as CreatedAt";
+    private const string ExplicitWhereSql = "select " + Columns + " from orders_plain where tenant = @Tenant and id = @Id";
+    private const string PolicySql = "select " + Columns + " from orders where id = @Id";
+    private const string RolePolicySql = "select " + Columns + " from orders_by_role where id = @Id";
+    private const string SetConfigSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, false)";
+
+    private readonly NpgsqlDataSource _owner;
+    private readonly TenantDataSource _transactionScope;
+    private readonly TenantDataSource _sessionScope;
+    private readonly NpgsqlDataSource _recipe;
+    private readonly NpgsqlDataSource _roles;
+    private readonly string[] _setRole;
+
+    private OrderLookups(Dataset dataset, bool autoPrepare)
+    {
+        Dataset = dataset;
+        _owner = BenchDataSources.Owner(autoPrepare);
+        _transactionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Transaction);
+        _sessionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Session);
+        _recipe = BenchDataSources.App(autoPrepare);
+        _roles = BenchDataSources.App(autoPrepare);
+
+        // What a role-per-tenant application sends: the role is an identifier, so it cannot be a bound parameter.
+        _setRole = new string[dataset.Tenants + 1];
+        for (var i = 1; i <= dataset.Tenants; i++)
+        {
+            _setRole[i] = "set role \"" + dataset.Role(i) + "\"";
+        }
+    }
+
+    public Dataset Dataset { get; }
+
+    public static async Task<OrderLookups> CreateAsync(bool autoPrepare) =>
+        new(await Dataset.ReadAsync(BenchDataSources.OwnerConnectionString), autoPrepare);
+
+    /// <summary>Baseline: raw Npgsql + Dapper as the owner on the table without RLS, tenant in the WHERE clause.</summary>
+    public async Task<Order?> ExplicitWhereAsync(OrderKey key)
+    {
+        await using var connection = await _owner.OpenConnectionAsync();
+        return await connection.QueryFirstOrDefaultAsync<Order>(ExplicitWhereSql, new { key.Tenant, key.Id });
+    }
+
+    /// <summary>The library's default: the tenant rides in the same round trip as the query, transaction-local.</summary>
+    public async Task<Order?> TenantConnectionAsync(OrderKey key)
+    {
+        await using var connection = await _transactionScope.OpenAsync(key.Tenant);
+        return await connection.QueryFirstOrDefaultAsync<Order>(PolicySql, new { key.Id });
+    }
+
+    /// <summary>The library with <see cref="TenantContextScope.Session"/>: the first statement after open carries the tenant.</summary>
+    public async Task<Order?> TenantConnectionSessionAsync(OrderKey key)
+    {
+        await using var connection = await _sessionScope.OpenAsync(key.Tenant);
+        return await connection.QueryFirstOrDefaultAsync<Order>(PolicySql, new { key.Id });
+    }
+
+    /// <summary>The usual hand-written recipe: <c>set_config</c> as a command of its own, then the query (two round trips).</summary>
+    public async Task<Order?> HandWrittenAsync(OrderKey key)
+    {
+        await using var connection = await _recipe.OpenConnectionAsync();
+        await connection.ExecuteAsync(SetConfigSql, new { key.Tenant });
+        return await connection.QueryFirstOrDefaultAsync<Order>(PolicySql, new { key.Id });
+    }
+
+    /// <summary>sqlalchemy-tenants' approach: <c>SET ROLE tenant_x</c> as a command of its own, then the query.</summary>
+    public async Task<Order?> RolePerTenantAsync(OrderKey key)
+    {
+        await using var connection = await _roles.OpenConnectionAsync();
+        await connection.ExecuteAsync(_setRole[key.TenantIndex]);
+        return await connection.QueryFirstOrDefaultAsync<Order>(RolePolicySql, new { key.Id });
+    }
+
+    /// <summary>Opens <paramref name="connections"/> connections of every pool at once, so that the pools start full.</summary>
+    public async Task WarmAsync(int connections)
+    {
+        foreach (var source in new[] { _owner, _recipe, _roles })
+        {
+            var open = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => source.OpenConnectionAsync().AsTask()));
+            foreach (var connection in open)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+
+        foreach (var source in new[] { _transactionScope, _sessionScope })
+        {
+            var open = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => source.OpenAsync(Dataset.Tenant(1)).AsTask()));
+            foreach (var connection in open)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Every form returns the key's row and no other tenant's; the pool resets a role-per-tenant connection's role.</summary>
+    public async Task VerifyAsync(OrderKey key)
+    {
+        await Verify.OrderLookupAsync("explicit WHERE", ExplicitWhereAsync, Dataset, key);
+        await Verify.OrderLookupAsync("TenantConnection (transaction)", TenantConnectionAsync, Dataset, key);
+        await Verify.OrderLookupAsync("TenantConnection (session)", TenantConnectionSessionAsync, Dataset, key);
+        await Verify.OrderLookupAsync("hand-written set_config", HandWrittenAsync, Dataset, key);
+        await Verify.OrderLookupAsync("role per tenant", RolePerTenantAsync, Dataset, key);
+
+        await using var connection = await _roles.OpenConnectionAsync();
+        var user = await connection.ExecuteScalarAsync<string>("select current_user");
+        var app = new NpgsqlConnectionStringBuilder(BenchDataSources.AppConnectionString).Username;
+        Verify.That(user == app, $"role per tenant: a pooled connection came back as '{user}', not the login '{app}'; the pool does not reset SET ROLE.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _owner.DisposeAsync();
+        await _transactionScope.DisposeAsync();
+        await _sessionScope.DisposeAsync();
+        await _recipe.DisposeAsync();
+        await _roles.DisposeAsync();
+    }
+}

@@ -1,0 +1,66 @@
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using DapperTenants.Benchmarks.Charts;
+using DapperTenants.Benchmarks.Infrastructure;
+
+namespace DapperTenants.Benchmarks;
+
+/// <summary>
+/// Starts one PostgreSQL database for the whole run, seeds it, hands it to the benchmark processes through
+/// <see cref="BenchEnvironment"/>, runs BenchmarkDotNet, and redraws the ratio chart.
+/// </summary>
+/// <remarks>
+/// <code>
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*'               # everything
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job short   # a few minutes
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job dry     # CI: 10,000 rows, one iteration
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- chart                      # redraw benchmarks/results/ratios.svg
+/// </code>
+/// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--keep-database</c>; everything else is BenchmarkDotNet's.
+/// </remarks>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var options = BenchCommandLine.Parse(args);
+        var paths = BenchPaths.Find(options.Artifacts);
+        if (options.ChartOnly)
+        {
+            return RatioChart.Write(paths) ? 0 : 1;
+        }
+
+        var switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
+        var config = BenchConfig.Create(paths);
+        if (options.InformationalOnly)
+        {
+            switcher.Run(options.BenchmarkArguments, config);
+            return 0;
+        }
+
+        Summary[] summaries;
+        var fixture = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
+        await using (fixture)
+        {
+            summaries = [.. switcher.Run(options.BenchmarkArguments, config)];
+        }
+
+        if (summaries.Length == 0)
+        {
+            Console.Error.WriteLine("No benchmark ran: check the --filter pattern (for example --filter '*OpenQueryClose*').");
+            return 2;
+        }
+
+        if (!options.IsDry && summaries.Any(s => RatioChart.Covers(s.Title)))
+        {
+            RatioChart.Write(paths);
+        }
+
+        var failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Length < s.BenchmarksCases.Length || s.Reports.Any(r => !r.Success));
+        if (failed)
+        {
+            Console.Error.WriteLine("Some benchmarks failed or did not run; see the log above.");
+        }
+
+        return failed ? 1 : 0;
+    }
+}
