@@ -16,7 +16,9 @@ namespace DapperTenants;
 /// </remarks>
 public sealed class TenantDataSource : IDisposable, IAsyncDisposable
 {
+    private const int MaxCachedCommandTexts = 4096;
     private readonly bool _ownsDataSource;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _carryingTexts = new(StringComparer.Ordinal);
     private TenantCatalog? _catalog;
     private int _disposed;
 
@@ -81,6 +83,23 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     internal string ContextSqlPositional { get; }
 
     internal TenantGuard? Guard { get; }
+
+    /// <summary>The caller's SQL behind the context statement, cached per SQL text (bounded) so repeated commands do not rebuild it.</summary>
+    internal string CarryingText(string commandText)
+    {
+        if (_carryingTexts.TryGetValue(commandText, out var cached))
+        {
+            return cached;
+        }
+
+        var text = ContextSql + commandText;
+        if (_carryingTexts.Count < MaxCachedCommandTexts)
+        {
+            _carryingTexts.TryAdd(commandText, text);
+        }
+
+        return text;
+    }
 
     /// <summary>The catalog learned on the first open; <see langword="null"/> until then.</summary>
     internal TenantCatalog? Catalog => Volatile.Read(ref _catalog);

@@ -300,7 +300,7 @@ internal sealed partial class TenantCommand : DbCommand
 
         if (_inner.CommandType == CommandType.Text && !HasPositionalParameters())
         {
-            _inner.CommandText = connection.Source.ContextSql + _commandText;
+            _inner.CommandText = connection.Source.CarryingText(_commandText);
             _contextParameter = new NpgsqlParameter(TenantDataSource.ContextParameterName, NpgsqlDbType.Text) { Value = connection.Tenant };
             _inner.Parameters.Add(_contextParameter);
             return Mode.Prefix;
