@@ -37,7 +37,7 @@ public abstract class PostgresServer : IAsyncDisposable
         var fromEnvironment = Environment.GetEnvironmentVariable(ConnectionVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
-            return new ExistingServer(fromEnvironment);
+            return new ExistingServer(fromEnvironment, $"the server in {ConnectionVariable}");
         }
 
         reasons.Add($"1. {ConnectionVariable} is not set");
@@ -61,6 +61,15 @@ public abstract class PostgresServer : IAsyncDisposable
             "No PostgreSQL server is available for the tests. Tried:" + Environment.NewLine + string.Join(Environment.NewLine, reasons)
             + Environment.NewLine + $"Fix one of them: set {ConnectionVariable} to a superuser connection string, start a Docker engine, "
             + "or install the PostgreSQL server (apt-get install postgresql).");
+    }
+
+    /// <summary>Uses a server that is already running; disposing it leaves the server alone.</summary>
+    /// <param name="adminConnectionString">A superuser connection string to the server's maintenance database.</param>
+    /// <returns>The server.</returns>
+    public static PostgresServer FromConnectionString(string adminConnectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(adminConnectionString);
+        return new ExistingServer(adminConnectionString, "the server of the given connection string");
     }
 
     /// <summary>Creates a database with its own owner role and application login; dispose it to drop all three.</summary>
@@ -89,10 +98,10 @@ public abstract class PostgresServer : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private sealed class ExistingServer(string connectionString) : PostgresServer
+    private sealed class ExistingServer(string connectionString, string description) : PostgresServer
     {
         public override string AdminConnectionString { get; } = connectionString;
 
-        public override string Description => $"the server in {ConnectionVariable}";
+        public override string Description { get; } = description;
     }
 }
