@@ -1,0 +1,11 @@
+using DapperTenants.Cli;
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl+C asks the command to stop and clean up (drop the demo database, stop the cluster).
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
