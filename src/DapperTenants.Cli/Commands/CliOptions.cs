@@ -55,7 +55,7 @@ internal static partial class CliOptions
     {
         var option = new Option<string?>("--grant-to")
         {
-            Description = "Also grant SELECT, INSERT, UPDATE, DELETE on the tables to this role (the application login).",
+            Description = "Also grant this role (the application login) what it needs: USAGE on the schemas, SELECT, INSERT, UPDATE, DELETE on the tables, USAGE, SELECT on their sequences. Never TRUNCATE or REFERENCES.",
         };
         option.Validators.Add(result =>
         {
