@@ -29,23 +29,4 @@ public sealed class PolicyInstaller
     /// <param name="assembly">The assembly to scan.</param>
     /// <returns>This installer.</returns>
     public PolicyInstaller AddAssembly(Assembly assembly) => throw new NotImplementedException();
-
-    /// <summary>Grants the registered tables' data privileges to a role (the application login).</summary>
-    /// <param name="role">The role to grant to.</param>
-    /// <returns>This installer.</returns>
-    public PolicyInstaller GrantTo(string role) => throw new NotImplementedException();
-
-    /// <summary>Compares the registered types with the database and lists what <see cref="ApplyAsync"/> would change.</summary>
-    /// <param name="cancellationToken">Cancels the catalog read.</param>
-    /// <returns>The plan; empty when the database already matches.</returns>
-    public Task<PolicyPlan> PlanAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
-
-    /// <summary>Plans and applies the changes in one transaction.</summary>
-    /// <param name="cancellationToken">Cancels the work.</param>
-    /// <returns>The plan that was applied.</returns>
-    public Task<PolicyPlan> ApplyAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
-
-    /// <summary>The complete, idempotent DDL for the registered types, without reading the database.</summary>
-    /// <returns>The SQL script.</returns>
-    public string Script() => throw new NotImplementedException();
 }
