@@ -37,7 +37,7 @@ public abstract class PostgresServer : IAsyncDisposable
         var fromEnvironment = Environment.GetEnvironmentVariable(ConnectionVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
-            return new ExistingServer(fromEnvironment);
+            return new ExistingServer(fromEnvironment, $"the server in {ConnectionVariable}");
         }
 
         reasons.Add($"1. {ConnectionVariable} is not set");
@@ -77,6 +77,15 @@ public abstract class PostgresServer : IAsyncDisposable
             "A local PostgreSQL cluster could not be started: " + local.Reason + ". Install the server with 'apt-get install postgresql'.");
     }
 
+    /// <summary>Uses a server that is already running; disposing it leaves the server alone.</summary>
+    /// <param name="adminConnectionString">A superuser connection string to the server's maintenance database.</param>
+    /// <returns>The server.</returns>
+    public static PostgresServer FromConnectionString(string adminConnectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(adminConnectionString);
+        return new ExistingServer(adminConnectionString, "the server of the given connection string");
+    }
+
     /// <summary>Creates a database with its own owner role and application login; dispose it to drop all three.</summary>
     /// <param name="prefix">A readable prefix for the database and role names.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>
@@ -103,10 +112,10 @@ public abstract class PostgresServer : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private sealed class ExistingServer(string connectionString) : PostgresServer
+    private sealed class ExistingServer(string connectionString, string description) : PostgresServer
     {
         public override string AdminConnectionString { get; } = connectionString;
 
-        public override string Description => $"the server in {ConnectionVariable}";
+        public override string Description { get; } = description;
     }
 }

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using DapperTenants.Cli.Installer;
+using Npgsql;
+
+namespace DapperTenants.Cli.Commands;
+
+/// <summary><c>plan</c>, <c>apply</c> and <c>script</c>: thin shells over <see cref="PolicyInstaller"/>.</summary>
+internal static class PolicyCommands
+{
+    private const string ConnectionHelp =
+        "A connection string for the role that owns the tables, such as 'Host=db;Database=app;Username=app_owner;Password=...'.";
+
+    public static Command CreatePlan(CliContext context)
+    {
+        var (assembly, connection, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Connection(ConnectionHelp), CliOptions.Setting(), CliOptions.GrantTo());
+        var command = new Command("plan", "Show what apply would change to bring the database to the [Rls] types; exit 1 when there is drift (a CI gate).")
+        {
+            assembly, connection, setting, grantTo,
+        };
+        command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
+        {
+            using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
+            var dataSource = NpgsqlDataSource.Create(parseResult.GetRequiredValue(connection));
+            await using (dataSource.ConfigureAwait(false))
+            {
+                var renderer = new PlanRenderer(context);
+                renderer.WriteModel(app, parseResult.GetRequiredValue(setting));
+                var installer = CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo));
+                var plan = await renderer.WithStatusAsync("Reading the catalog…", () => installer.PlanAsync(token)).ConfigureAwait(false);
+                await renderer.WritePlanAsync(plan, applied: false).ConfigureAwait(false);
+                return plan.IsEmpty && plan.Errors.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+            }
+        }, cancellationToken));
+        return command;
+    }
+
+    public static Command CreateApply(CliContext context)
+    {
+        var (assembly, connection, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Connection(ConnectionHelp), CliOptions.Setting(), CliOptions.GrantTo());
+        var command = new Command("apply", "Bring the database to the [Rls] types (ENABLE + FORCE, policies, tenant defaults) in one transaction.")
+        {
+            assembly, connection, setting, grantTo,
+        };
+        command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
+        {
+            using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
+            var dataSource = NpgsqlDataSource.Create(parseResult.GetRequiredValue(connection));
+            await using (dataSource.ConfigureAwait(false))
+            {
+                var renderer = new PlanRenderer(context);
+                renderer.WriteModel(app, parseResult.GetRequiredValue(setting));
+                var installer = CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo));
+                var plan = await renderer.WithStatusAsync($"Applying the policies of {app.RlsTypes.Count} [Rls] types…", () => installer.ApplyAsync(token))
+                    .ConfigureAwait(false);
+                await renderer.WritePlanAsync(plan, applied: true).ConfigureAwait(false);
+                return plan.Errors.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+            }
+        }, cancellationToken));
+        return command;
+    }
+
+    public static Command CreateScript(CliContext context)
+    {
+        var (assembly, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Setting(), CliOptions.GrantTo());
+        var command = new Command("script", "Print the complete, idempotent DDL for the [Rls] types without connecting to a database.")
+        {
+            assembly, setting, grantTo,
+        };
+        command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
+        {
+            using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
+
+            // The installer needs a data source to exist; Script() never opens it.
+            var offline = NpgsqlDataSource.Create("Host=localhost");
+            await using (offline.ConfigureAwait(false))
+            {
+                var installer = CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo));
+                var script = installer.Script();
+                await context.Output.WriteAsync(script.AsMemory(), token).ConfigureAwait(false);
+                if (!script.EndsWith('\n'))
+                {
+                    await context.Output.WriteLineAsync().ConfigureAwait(false);
+                }
+
+                return ExitCodes.Success;
+            }
+        }, cancellationToken));
+        return command;
+    }
+
+    private static PolicyInstaller CreateInstaller(NpgsqlDataSource dataSource, AppAssembly app, string setting, string? grantTo)
+    {
+        var installer = new PolicyInstaller(dataSource, new TenantOptions { SettingName = setting }).AddAssembly(app.Assembly);
+        return grantTo is null ? installer : installer.GrantTo(grantTo);
+    }
+}

@@ -1,0 +1,14 @@
+namespace DapperTenants.Cli;
+
+/// <summary>The process exit codes every command uses.</summary>
+internal static class ExitCodes
+{
+    /// <summary>The command did what it was asked and found nothing wrong.</summary>
+    public const int Success = 0;
+
+    /// <summary>The command failed, or found drift (plan) or error-severity findings (audit).</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line was wrong: unknown command or option, missing or invalid value.</summary>
+    public const int Usage = 2;
+}

@@ -1,0 +1,191 @@
+using System.Text.Json;
+using DapperTenants.Cli.Audit;
+using DapperTenants.Testing;
+using DapperTenants.Tests.Support;
+using Npgsql;
+
+namespace DapperTenants.Tests.Cli;
+
+[Category(Categories.Database)]
+public class AuditTests
+{
+    private const string IgnoreServer = "DT060,DT061";
+
+    private TestDatabase _planted = null!;
+    private TestDatabase _clean = null!;
+
+    [OneTimeSetUp]
+    public async Task CreateDatabases()
+    {
+        _planted = await TestServer.CreateDatabaseAsync("audit_planted");
+        await _planted.ExecuteAsOwnerAsync(AuditDatabases.PlantedAsOwner);
+        await _planted.ExecuteAsAdminAsync(AuditDatabases.PlantedAsAdmin(_planted.AppRole));
+        _clean = await TestServer.CreateDatabaseAsync("audit_clean");
+        await _clean.ExecuteAsOwnerAsync(AuditDatabases.Clean);
+    }
+
+    [OneTimeTearDown]
+    public async Task DropDatabases()
+    {
+        await _planted.DisposeAsync();
+        await _clean.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Every_planted_problem_is_reported_with_its_code_and_object_and_nothing_else()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServer, "--json");
+        run.ExitCode.ShouldBe(1, run.ToString());
+        var findings = Findings(run.Out);
+        findings.Select(f => (f.Code, f.Object)).ShouldBe(AuditDatabases.PlantedFindings, run.Out);
+    }
+
+    [Test]
+    public async Task Planted_findings_carry_the_severity_of_their_code()
+    {
+        var run = await CliRun.RunAsync("audit", "-c", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServer, "--json");
+        var severities = Findings(run.Out).ToLookup(f => f.Code, f => f.Severity);
+        string[] errors = ["DT001", "DT004", "DT005", "DT012", "DT013", "DT040", "DT041", "DT050"];
+        string[] warnings = ["DT002", "DT003", "DT014", "DT020", "DT030", "DT042"];
+        foreach (var code in errors)
+        {
+            severities[code].ShouldAllBe(s => s == "error", code);
+        }
+
+        foreach (var code in warnings)
+        {
+            severities[code].ShouldAllBe(s => s == "warning", code);
+        }
+    }
+
+    [Test]
+    public async Task The_text_report_explains_each_finding_and_counts_them()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServer);
+        run.ExitCode.ShouldBe(1, run.ToString());
+        run.Out.ShouldStartWith($"Audit of {_planted.Name} on PostgreSQL ");
+        run.Out.ShouldContain($"app role {_planted.AppRole}");
+        run.Out.ShouldContain("| error    | DT001 | public.no_rls ", Case.Sensitive, "a Markdown table when redirected");
+        run.Out.ShouldContain("error DT001 public.no_rls" + Environment.NewLine + "  Row-Level Security is disabled on a table with the tenant column tenant.");
+        run.Out.ShouldContain("  Fix: ALTER TABLE public.no_rls ENABLE ROW LEVEL SECURITY; ALTER TABLE public.no_rls FORCE ROW LEVEL SECURITY;");
+        run.Out.ShouldContain($"  Fix: REVOKE TRUNCATE ON public.trunc_rows FROM {_planted.AppRole};");
+        run.Out.ShouldContain("  Fix: ALTER VIEW public.leaky_view SET (security_invoker = on);");
+        run.Out.TrimEnd().ShouldEndWith("9 errors, 7 warnings, 0 info.");
+        run.Out.ShouldNotContain("\u001b", Case.Sensitive, "no ANSI escape codes when output is not a terminal");
+        run.Err.ShouldBeEmpty();
+    }
+
+    [Test]
+    public async Task Ignored_codes_leave_the_report_and_the_exit_code()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--json",
+            "--ignore", "DT001,dt004", "--ignore", "DT005", "--ignore", "DT012,DT013,DT040,DT041,DT050,DT060,DT061");
+        run.ExitCode.ShouldBe(0, "only warnings are left");
+        Findings(run.Out).Select(f => f.Code).Distinct().ShouldBe(["DT002", "DT003", "DT014", "DT020", "DT030", "DT042"]);
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("ignoredCodes").EnumerateArray().Select(e => e.GetString()).ShouldBe(
+            ["DT001", "DT004", "DT005", "DT012", "DT013", "DT040", "DT041", "DT050", "DT060", "DT061"]);
+    }
+
+    [Test]
+    public async Task A_clean_database_has_no_findings_and_exits_0()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--app-role", _clean.AppRole, "--ignore", IgnoreServer);
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Out.ShouldContain("2 tenant table(s) (column tenant or tenant_id), 2 protected by Row-Level Security.");
+        run.Out.TrimEnd().ShouldEndWith("No findings.");
+    }
+
+    [Test]
+    public async Task The_server_version_findings_follow_the_advisory_table()
+    {
+        await using var admin = NpgsqlDataSource.Create(_clean.AdminConnectionString);
+        var versionNum = await admin.CreateCommand("select current_setting('server_version_num')::int").ExecuteScalarAsync() as int? ?? 0;
+        var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--app-role", _clean.AppRole, "--json");
+        var expected = ServerAdvisory.Evaluate(versionNum, "x", DateOnly.FromDateTime(DateTime.UtcNow)).Select(f => f.Code).ToList();
+        Findings(run.Out).Select(f => f.Code).ShouldBe(expected, "the clean database has no other finding");
+        run.ExitCode.ShouldBe(0, "server findings are warnings");
+    }
+
+    [Test]
+    public async Task Without_an_app_role_the_report_says_the_role_checks_did_not_run()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--ignore", IgnoreServer, "--json");
+        run.ExitCode.ShouldBe(0);
+        Findings(run.Out).ShouldBe([("DT016", "info", _clean.Name)]);
+    }
+
+    [Test]
+    public async Task A_superuser_app_role_is_an_error()
+    {
+        var superuser = new NpgsqlConnectionStringBuilder(_clean.AdminConnectionString).Username!;
+        var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--app-role", superuser, "--ignore", IgnoreServer, "--json");
+        run.ExitCode.ShouldBe(1);
+        Findings(run.Out).ShouldBe([("DT010", "error", superuser)]);
+    }
+
+    [Test]
+    public async Task A_BYPASSRLS_app_role_is_an_error()
+    {
+        var role = _clean.AppRole + "_bypass";
+        await _clean.ExecuteAsAdminAsync($"""create role "{role}" login bypassrls""");
+        try
+        {
+            var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--app-role", role, "--ignore", IgnoreServer, "--json");
+            run.ExitCode.ShouldBe(1);
+            Findings(run.Out).ShouldBe([("DT011", "error", role)]);
+        }
+        finally
+        {
+            await _clean.ExecuteAsAdminAsync($"""drop role "{role}" """);
+        }
+    }
+
+    [Test]
+    public async Task An_app_role_that_does_not_exist_is_an_error()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--app-role", "no_such_login", "--ignore", IgnoreServer, "--json");
+        run.ExitCode.ShouldBe(1);
+        Findings(run.Out).ShouldBe([("DT015", "error", "no_such_login")]);
+    }
+
+    [Test]
+    public async Task Tenant_column_replaces_the_default_names()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--tenant-column", "org_id", "--ignore", IgnoreServer, "--json");
+        run.ExitCode.ShouldBe(0);
+        Findings(run.Out).ShouldBe([("DT000", "info", _clean.Name)]);
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("tenantColumns").EnumerateArray().Select(e => e.GetString()).ShouldBe(["org_id"]);
+    }
+
+    [Test]
+    public async Task The_json_report_has_the_documented_shape()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServer, "--json");
+        using var json = JsonDocument.Parse(run.Out);
+        var root = json.RootElement;
+        root.EnumerateObject().Select(p => p.Name).ShouldBe(["schemaVersion", "database", "server", "appRole", "tenantColumns", "ignoredCodes", "summary", "findings"]);
+        root.GetProperty("schemaVersion").GetInt32().ShouldBe(1);
+        root.GetProperty("database").GetString().ShouldBe(_planted.Name);
+        root.GetProperty("server").GetProperty("version").GetString().ShouldNotBeNullOrEmpty();
+        root.GetProperty("server").GetProperty("versionNum").GetInt32().ShouldBeGreaterThan(100000);
+        root.GetProperty("appRole").GetString().ShouldBe(_planted.AppRole);
+        root.GetProperty("tenantColumns").EnumerateArray().Select(e => e.GetString()).ShouldBe(["tenant", "tenant_id"]);
+        var summary = root.GetProperty("summary");
+        (summary.GetProperty("errors").GetInt32(), summary.GetProperty("warnings").GetInt32(), summary.GetProperty("info").GetInt32()).ShouldBe((9, 7, 0));
+        (summary.GetProperty("tenantTables").GetInt32(), summary.GetProperty("protectedTables").GetInt32()).ShouldBe((15, 13));
+        var first = root.GetProperty("findings")[0];
+        first.EnumerateObject().Select(p => p.Name).ShouldBe(["code", "severity", "object", "title", "why", "fix"]);
+        first.GetProperty("code").GetString()!.ShouldMatch(@"^DT\d{3}$");
+        run.Err.ShouldBeEmpty();
+    }
+
+    private static List<(string Code, string Severity, string Object)> Findings(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("findings").EnumerateArray()
+            .Select(f => (f.GetProperty("code").GetString()!, f.GetProperty("severity").GetString()!, f.GetProperty("object").GetString()!))
+            .ToList();
+    }
+}
