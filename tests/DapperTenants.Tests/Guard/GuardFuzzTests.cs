@@ -135,13 +135,13 @@ public sealed class GuardFuzzTests
     private static void AnalyzeAndCheck(string sql)
     {
         // The analyzer itself must not fail (the guard would hide it by passing the statement).
-        var plan = GuardAnalyzer.Analyze(sql, GuardHarness.Catalog, Setting);
+        var plan = GuardAnalyzer.Analyze(sql, TestCatalog, Setting);
         using var command = new NpgsqlCommand();
         command.Parameters.AddWithValue("t", "globex");
         try
         {
             plan.Evaluate(command.Parameters, "acme");
-            new TenantGuard(Setting).Check(sql, CommandType.Text, command.Parameters, "acme", GuardHarness.Catalog);
+            new TenantGuard(Setting).Check(sql, CommandType.Text, command.Parameters, "acme", TestCatalog);
         }
         catch (TenantGuardException)
         {

@@ -12,7 +12,7 @@ internal static class GuardHarness
     public const string AcmeUuid = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11";
     public const string GlobexUuid = "b1ffcd00-0000-4000-8000-000000000002";
 
-    public static TenantCatalog Catalog { get; } = new("app", false, false, "public",
+    public static TenantCatalog TestCatalog { get; } = new("app", false, false, "public",
     [
         new ProtectedTable("public", "orders", "tenant", "text", ["id", "tenant", "total"]),
         new ProtectedTable("public", "Invoices", "tenant_id", "uuid", ["tenant_id", "Id", "note"]),
@@ -37,7 +37,7 @@ internal static class GuardHarness
     {
         try
         {
-            guard.Check(sql, CommandType.Text, parameters, tenant, Catalog);
+            guard.Check(sql, CommandType.Text, parameters, tenant, TestCatalog);
             return "pass";
         }
         catch (TenantGuardException ex)
@@ -57,7 +57,7 @@ internal static class GuardHarness
 
         try
         {
-            new TenantGuard(Setting).Check(sql, CommandType.Text, command.Parameters, tenant, Catalog);
+            new TenantGuard(Setting).Check(sql, CommandType.Text, command.Parameters, tenant, TestCatalog);
             return null;
         }
         catch (TenantGuardException ex)

@@ -147,7 +147,7 @@ public sealed class GuardMessageTests
         using var command = new Npgsql.NpgsqlCommand();
         command.Parameters.AddWithValue("t", "globex");
         var ex = Should.Throw<TenantGuardException>(() =>
-            guard.Check("insert into orders (id, tenant) values (1, @t)", System.Data.CommandType.Text, command.Parameters, "acme", GuardHarness.Catalog));
+            guard.Check("insert into orders (id, tenant) values (1, @t)", System.Data.CommandType.Text, command.Parameters, "acme", TestCatalog));
         ex.StatementKind.ShouldBe("INSERT");
         ex.Table.ShouldBe("public.orders");
         ex.FoundTenant.ShouldBe("globex");
@@ -163,7 +163,7 @@ public sealed class GuardMessageTests
         using var command = new Npgsql.NpgsqlCommand();
         command.Parameters.AddWithValue("t", value);
         var ex = Should.Throw<TenantGuardException>(() =>
-            guard.Check("update orders set tenant = @t", System.Data.CommandType.Text, command.Parameters, "acme", GuardHarness.Catalog));
+            guard.Check("update orders set tenant = @t", System.Data.CommandType.Text, command.Parameters, "acme", TestCatalog));
         ex.Message.ShouldStartWith($"UPDATE of public.orders sets tenant '{new string('x', 200)}...', but");
         ex.FoundTenant.ShouldBe(value);
     }
