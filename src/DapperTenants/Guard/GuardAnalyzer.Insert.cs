@@ -63,7 +63,7 @@ internal sealed partial class GuardAnalyzer
         }
         else if (target is not null && tenantPosition >= 0)
         {
-            Query(i, sourceEnd, target, tenantPosition, WriteKind.Insert, union: false, depth + 1);
+            Query(i, sourceEnd, target, tenantPosition, WriteKind.Insert, depth + 1);
         }
 
         i = sourceEnd;
@@ -97,11 +97,11 @@ internal sealed partial class GuardAnalyzer
     }
 
     /// <summary>
-    /// The rows a query produces: <c>VALUES</c> lists and <c>SELECT</c> lists joined by <c>UNION</c>. The tenant is
+    /// The rows a query produces: <c>VALUES</c> lists and <c>SELECT</c> lists, joined by <c>UNION</c>. The tenant is
     /// the item at <paramref name="position"/> of each row. Anything else (INTERSECT, EXCEPT, TABLE, *, LIMIT after
-    /// VALUES) leaves the query's values unknown.
+    /// VALUES, a union whose column type the guard cannot resolve) leaves the query's values to the database.
     /// </summary>
-    private void Query(int s, int e, WriteTarget target, int position, WriteKind kind, bool union, int depth)
+    private void Query(int s, int e, WriteTarget target, int position, WriteKind kind, int depth)
     {
         if (depth > MaxDepth)
         {
@@ -142,107 +142,217 @@ internal sealed partial class GuardAnalyzer
         }
 
         arms.Add((a, e));
-
-        // Set operations resolve untyped string constants to text before the row reaches the table.
-        union |= arms.Count > 1;
-        foreach (var (start, end) in arms)
+        if (arms.Count == 1 && _t.Is(a, SqlTokenKind.OpenParen) && _t.Partner(a) == e - 1)
         {
-            if (start >= end)
+            Query(a + 1, e - 1, target, position, kind, depth + 1);
+            return;
+        }
+
+        var armItems = new List<List<(int Start, int End, bool Label)>>();
+        foreach (var arm in arms)
+        {
+            var items = new List<(int Start, int End, bool Label)>();
+            if (!TenantItems(arm.Start, arm.End, position, items))
             {
-                _failed = true;
                 return;
             }
 
-            if (_t.Is(start, SqlTokenKind.OpenParen) && _t.Partner(start) == end - 1)
-            {
-                Query(start + 1, end - 1, target, position, kind, union, depth + 1);
-            }
-            else if (_t.IsKeyword(start, "values"))
-            {
-                ValuesRows(start + 1, end, target, position, kind, union);
-            }
-            else if (_t.IsKeyword(start, "select"))
-            {
-                SelectList(start + 1, end, target, position, kind, union);
-            }
+            armItems.Add(items);
         }
+
+        if (arms.Count == 1)
+        {
+            // INSERT coerces each row's values to the column's type directly.
+            foreach (var (start, end, label) in armItems[0])
+            {
+                AddValue(target, kind, (start, end), label);
+            }
+
+            return;
+        }
+
+        Union(target, kind, armItems);
     }
 
-    private void ValuesRows(int i, int end, WriteTarget target, int position, WriteKind kind, bool union)
+    /// <summary>
+    /// A UNION resolves its column's type pair by pair, left to right, like PostgreSQL: two untyped constants become
+    /// text, an untyped constant takes the other side's type, and of two string types the left one stays. A VALUES
+    /// arm first resolves its own rows (untyped constants alone become text). Each value is converted at every step
+    /// it passes through, which matters for <c>character</c>: text made from it drops trailing spaces. Values of
+    /// unrelated types are an error, left to the database.
+    /// </summary>
+    private void Union(WriteTarget target, WriteKind kind, List<List<(int Start, int End, bool Label)>> arms)
     {
-        var mark = _writes.Count;
-        while (true)
+        var values = new List<List<ValueExpression>>();
+        var armTypes = new List<UnionType>();
+        foreach (var items in arms)
         {
-            if (!_t.Is(i, SqlTokenKind.OpenParen) || i >= end)
+            var armValues = new List<ValueExpression>();
+            var armType = UnionType.Unknown;
+            foreach (var (start, end, label) in items)
             {
-                _failed = true;
-                return;
-            }
-
-            var close = _t.Partner(i);
-            var items = SplitCommas(i + 1, close);
-            if (position < items.Count)
-            {
-                AddValue(target, kind, items[position], label: false, union);
-            }
-
-            i = close + 1;
-            if (!_t.Is(i, SqlTokenKind.Comma) || i >= end)
-            {
-                break;
-            }
-
-            i++;
-        }
-
-        if (i != end)
-        {
-            // ORDER BY / LIMIT / OFFSET after VALUES: which rows remain is the database's business.
-            _writes.RemoveRange(mark, _writes.Count - mark);
-        }
-    }
-
-    private void SelectList(int i, int end, WriteTarget target, int position, WriteKind kind, bool union)
-    {
-        if (_t.IsKeyword(i, "all"))
-        {
-            i++;
-        }
-        else if (_t.IsKeyword(i, "distinct"))
-        {
-            i++;
-            if (_t.IsKeyword(i, "on"))
-            {
-                if (!_t.Is(++i, SqlTokenKind.OpenParen))
+                if (ParseValue(start, end, label) is not { } value)
                 {
-                    _failed = true;
                     return;
                 }
 
-                i = _t.Partner(i) + 1;
+                armValues.Add(value);
+                armType = armType == UnionType.Unknown ? TypeOf(value) : Common(armType, TypeOf(value));
+            }
+
+            // A VALUES list resolves on its own (one row or many): untyped constants alone become text.
+            if (items.Count > 0 && !items[0].Label && armType == UnionType.Unknown)
+            {
+                armType = UnionType.String;
+            }
+
+            if (armType == UnionType.Other)
+            {
+                return;
+            }
+
+            values.Add(armValues);
+            armTypes.Add(armType);
+        }
+
+        // nodes[k] is the type of the union of arms 0..k.
+        var nodes = new UnionType[armTypes.Count];
+        nodes[0] = armTypes[0];
+        for (var k = 1; k < armTypes.Count; k++)
+        {
+            nodes[k] = nodes[k - 1] == UnionType.Unknown && armTypes[k] == UnionType.Unknown ? UnionType.String : Common(nodes[k - 1], armTypes[k]);
+            if (nodes[k] == UnionType.Other)
+            {
+                return;
             }
         }
 
-        var listEnd = i;
+        for (var k = 0; k < values.Count; k++)
+        {
+            var steps = new List<PgType>();
+            if (armTypes[k] != UnionType.Unknown)
+            {
+                steps.Add(ToType(armTypes[k]));
+            }
+
+            for (var j = Math.Max(k, 1); j < nodes.Length; j++)
+            {
+                steps.Add(ToType(nodes[j]));
+            }
+
+            foreach (var value in values[k])
+            {
+                AddParsed(target, kind, value, steps);
+            }
+        }
+    }
+
+    private static UnionType TypeOf(ValueExpression value) => value.Casts.Count > 0
+        ? value.Casts[^1].Family switch
+        {
+            PgTypeFamily.Text => UnionType.String,
+            PgTypeFamily.Bpchar => UnionType.Bpchar,
+            PgTypeFamily.Int16 or PgTypeFamily.Int32 or PgTypeFamily.Int64 => UnionType.Integer,
+            PgTypeFamily.Uuid => UnionType.Uuid,
+            _ => UnionType.Other,
+        }
+        : value.Parameter is not null ? UnionType.String
+        : value.Constant.Kind == PgValueKind.Integer ? UnionType.Integer
+        : UnionType.Unknown;
+
+    /// <summary>The common type of two (not both untyped): the typed one, or of two string types the left one.</summary>
+    private static UnionType Common(UnionType left, UnionType right) =>
+        left == UnionType.Unknown ? right
+        : right == UnionType.Unknown || left == right || (left is UnionType.String or UnionType.Bpchar && right is UnionType.String or UnionType.Bpchar) ? left
+        : UnionType.Other;
+
+    private static PgType ToType(UnionType type) => type switch
+    {
+        UnionType.Bpchar => new PgType(PgTypeFamily.Bpchar),
+        UnionType.Integer => new PgType(PgTypeFamily.Int64),
+        UnionType.Uuid => new PgType(PgTypeFamily.Uuid),
+        _ => PgType.Text,
+    };
+
+    /// <summary>Collects the tenant item of each row of a VALUES or SELECT arm; false when the rows cannot be told.</summary>
+    private bool TenantItems(int start, int end, int position, List<(int Start, int End, bool Label)> items)
+    {
+        if (_t.IsKeyword(start, "values"))
+        {
+            var i = start + 1;
+            while (_t.Is(i, SqlTokenKind.OpenParen) && i < end)
+            {
+                var close = _t.Partner(i);
+                var row = SplitCommas(i + 1, close);
+                if (position < row.Count)
+                {
+                    items.Add((row[position].Start, row[position].End, false));
+                }
+
+                i = close + 1;
+                if (!_t.Is(i, SqlTokenKind.Comma) || i >= end)
+                {
+                    break;
+                }
+
+                i++;
+            }
+
+            // ORDER BY / LIMIT / OFFSET after VALUES: which rows remain is the database's business.
+            return i == end;
+        }
+
+        if (!_t.IsKeyword(start, "select"))
+        {
+            return false;
+        }
+
+        var j = start + 1;
+        if (_t.IsKeyword(j, "all"))
+        {
+            j++;
+        }
+        else if (_t.IsKeyword(j, "distinct"))
+        {
+            j++;
+            if (_t.IsKeyword(j, "on") && _t.Is(j + 1, SqlTokenKind.OpenParen))
+            {
+                j = _t.Partner(j + 1) + 1;
+            }
+        }
+
+        var listEnd = j;
         while (listEnd < end && !IsSelectListEnd(listEnd))
         {
             listEnd = Skip(listEnd);
         }
 
-        var items = SplitCommas(i, Math.Min(listEnd, end));
-        foreach (var (a, b) in items)
+        var list = SplitCommas(j, Math.Min(listEnd, end));
+        foreach (var (a, b) in list)
         {
             // A star expands to columns the guard does not count.
             if (_t.IsOperator(b - 1, "*") && (b - 1 == a || _t.Is(b - 2, SqlTokenKind.Dot)))
             {
-                return;
+                return false;
             }
         }
 
-        if (position < items.Count)
+        if (position < list.Count)
         {
-            AddValue(target, kind, items[position], label: true, union);
+            items.Add((list[position].Start, list[position].End, true));
         }
+
+        return true;
+    }
+
+    private enum UnionType
+    {
+        Unknown,
+        String,
+        Bpchar,
+        Integer,
+        Uuid,
+        Other,
     }
 
     private bool IsSelectListEnd(int i)

@@ -217,7 +217,7 @@ internal sealed partial class GuardAnalyzer
                 }
             }
 
-            var value = argument is { } range ? ParseValue(range.Start, range.End, label: false, union: false) : null;
+            var value = argument is { } range ? ParseValue(range.Start, range.End, label: false) : null;
             if (value?.Parameter is { } parameter)
             {
                 _plan.Add(new SettingNameCheck(parameter, _setting));

@@ -193,7 +193,7 @@ internal sealed partial class GuardAnalyzer
         var items = SplitCommas(i + 2, row);
         if (target is not null && position >= 0 && position < items.Count)
         {
-            AddValue(target, WriteKind.MergeInsert, items[position], label: false, union: false);
+            AddValue(target, WriteKind.MergeInsert, items[position], label: false);
         }
 
         return row + 1;
@@ -223,7 +223,7 @@ internal sealed partial class GuardAnalyzer
                     var values = RowValues(close + 2, itemEnd);
                     if (values is not null && values.Count == columns.Count)
                     {
-                        AddValue(target!, kind, values[index], label: false, union: false);
+                        AddValue(target!, kind, values[index], label: false);
                     }
                 }
             }
@@ -237,7 +237,7 @@ internal sealed partial class GuardAnalyzer
 
                 if (target is not null && column.Name == target.Table.TenantColumn && !column.Indirect)
                 {
-                    AddValue(target, kind, (equals + 1, itemEnd), label: false, union: false);
+                    AddValue(target, kind, (equals + 1, itemEnd), label: false);
                 }
             }
             else

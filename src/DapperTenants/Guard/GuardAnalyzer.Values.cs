@@ -15,25 +15,32 @@ internal sealed partial class GuardAnalyzer
         "similar", "between", "escape", "at", "overlaps", "from", "where", "group", "having", "window", "order", "limit", "offset",
         "fetch", "for", "into", "union", "intersect", "except", "on", "returning"];
 
-    private void AddValue(WriteTarget target, WriteKind kind, (int Start, int End) range, bool label, bool union)
+    private void AddValue(WriteTarget target, WriteKind kind, (int Start, int End) range, bool label)
     {
-        var value = ParseValue(range.Start, range.End, label, union);
-        if (value is null)
+        if (ParseValue(range.Start, range.End, label) is { } value)
         {
-            return;
+            AddParsed(target, kind, value, []);
         }
+    }
 
+    /// <summary>
+    /// Adds the check for one value, converted by its own casts and then by <paramref name="conversions"/> (a union's);
+    /// a constant is evaluated now, a parameter at each execution.
+    /// </summary>
+    private void AddParsed(WriteTarget target, WriteKind kind, ValueExpression value, List<PgType> conversions)
+    {
         var table = target.Table.Schema + "." + target.Table.Table;
+        PgType[] steps = [.. value.Casts, .. conversions];
         if (value.Parameter is { } parameter)
         {
-            var casts = string.Join(",", value.Casts.Select(c => $"{c.Family}/{c.MaxLength}"));
+            var casts = string.Join(",", steps.Select(c => $"{c.Family}/{c.MaxLength}"));
             var key = $"{table}|{kind}|p|{parameter.Name}|{parameter.Position}|{casts}";
-            _writes.Add((key, new TenantValueCheck(target.Table, target.Column, kind, parameter, [.. value.Casts])));
+            _writes.Add((key, new TenantValueCheck(target.Table, target.Column, kind, parameter, steps)));
             return;
         }
 
         var constant = value.Constant;
-        foreach (var cast in value.Casts)
+        foreach (var cast in steps)
         {
             constant = constant.CastTo(cast);
         }
@@ -46,14 +53,14 @@ internal sealed partial class GuardAnalyzer
     }
 
     /// <summary>Parses [start, end) as a value the guard understands, optionally followed by a column label.</summary>
-    private ValueExpression? ParseValue(int start, int end, bool label, bool union)
+    private ValueExpression? ParseValue(int start, int end, bool label)
     {
         if (start >= end)
         {
             return null;
         }
 
-        var value = ParseWhole(start, end, union, 0);
+        var value = ParseWhole(start, end, 0);
         if (value is not null || !label)
         {
             return value;
@@ -61,21 +68,21 @@ internal sealed partial class GuardAnalyzer
 
         if (end - start >= 3 && _t.IsKeyword(end - 2, "as") && _t.IsName(end - 1))
         {
-            return ParseWhole(start, end - 2, union, 0);
+            return ParseWhole(start, end - 2, 0);
         }
 
-        return end - start >= 2 && IsBareLabel(end - 1) ? ParseWhole(start, end - 1, union, 0) : null;
+        return end - start >= 2 && IsBareLabel(end - 1) ? ParseWhole(start, end - 1, 0) : null;
     }
 
-    private ValueExpression? ParseWhole(int start, int end, bool union, int depth)
+    private ValueExpression? ParseWhole(int start, int end, int depth)
     {
         var i = start;
-        var value = ParseCast(ref i, end, union, depth);
+        var value = ParseCast(ref i, end, depth);
         return value is not null && i == end ? value : null;
     }
 
     /// <summary><c>[+|-] primary {:: type}</c>; a sign is only understood before an integer.</summary>
-    private ValueExpression? ParseCast(ref int i, int end, bool union, int depth)
+    private ValueExpression? ParseCast(ref int i, int end, int depth)
     {
         if (depth > MaxValueDepth || i >= end)
         {
@@ -89,7 +96,7 @@ internal sealed partial class GuardAnalyzer
             i++;
         }
 
-        var value = Primary(ref i, end, union, depth);
+        var value = Primary(ref i, end, depth);
         if (value is null || (signed && !value.IsBareInteger))
         {
             return null;
@@ -114,7 +121,7 @@ internal sealed partial class GuardAnalyzer
         return value;
     }
 
-    private ValueExpression? Primary(ref int i, int end, bool union, int depth)
+    private ValueExpression? Primary(ref int i, int end, int depth)
     {
         switch (_t.Kind(i))
         {
@@ -126,7 +133,7 @@ internal sealed partial class GuardAnalyzer
                     return null;
                 }
 
-                var inner = ParseWhole(i + 1, close, union, depth + 1);
+                var inner = ParseWhole(i + 1, close, depth + 1);
                 i = close + 1;
                 return inner;
             }
@@ -134,7 +141,15 @@ internal sealed partial class GuardAnalyzer
             case SqlTokenKind.Integer:
                 return new ValueExpression { Constant = PgValue.FromIntegerToken(_t.Text(i), negative: false), IntegerToken = i++ };
             case SqlTokenKind.String or SqlTokenKind.EscapeString or SqlTokenKind.UnicodeString or SqlTokenKind.DollarString:
-                return StringConstant(i++, union);
+                return StringConstant(i++);
+            case SqlTokenKind.NationalString:
+            {
+                // N'…' is a character (bpchar) constant.
+                var national = StringConstant(i++);
+                national?.Casts.Add(new PgType(PgTypeFamily.Bpchar));
+                return national;
+            }
+
             case SqlTokenKind.Named:
                 return new ValueExpression { Parameter = new ParameterRef(_t.Text(i++)[1..].ToString(), 0) };
             case SqlTokenKind.Positional:
@@ -146,7 +161,7 @@ internal sealed partial class GuardAnalyzer
                 i++;
                 return new ValueExpression { Parameter = new ParameterRef(null, position) };
             case SqlTokenKind.Identifier when _t.IsKeyword(i, "cast") && _t.Is(i + 1, SqlTokenKind.OpenParen):
-                return Cast(ref i, end, union, depth);
+                return Cast(ref i, end, depth);
             case SqlTokenKind.Identifier or SqlTokenKind.QuotedIdentifier:
             {
                 // A typed constant: text 'acme', character varying(10) 'acme', uuid '…'.
@@ -156,7 +171,7 @@ internal sealed partial class GuardAnalyzer
                     return null;
                 }
 
-                var value = StringConstant(j, union: false);
+                var value = StringConstant(j);
                 value?.Casts.Add(type);
                 i = j + 1;
                 return value;
@@ -167,14 +182,14 @@ internal sealed partial class GuardAnalyzer
         }
     }
 
-    private ValueExpression? StringConstant(int i, bool union)
+    private ValueExpression? StringConstant(int i)
     {
         var text = SqlLiterals.DecodeString(_t, i);
-        return text is null ? null : new ValueExpression { Constant = union ? PgValue.Text(text) : PgValue.Literal(text) };
+        return text is null ? null : new ValueExpression { Constant = PgValue.Literal(text) };
     }
 
     /// <summary><c>CAST(value AS type)</c>.</summary>
-    private ValueExpression? Cast(ref int i, int end, bool union, int depth)
+    private ValueExpression? Cast(ref int i, int end, int depth)
     {
         var close = _t.Partner(i + 1);
         if (close >= end)
@@ -188,7 +203,7 @@ internal sealed partial class GuardAnalyzer
             @as = Skip(@as);
         }
 
-        var value = @as < close ? ParseWhole(i + 2, @as, union, depth + 1) : null;
+        var value = @as < close ? ParseWhole(i + 2, @as, depth + 1) : null;
         var j = @as + 1;
         if (value is null || !TypeName(ref j, close, out var type) || j != close)
         {
@@ -222,7 +237,7 @@ internal sealed partial class GuardAnalyzer
         {
             // Quoted, only the catalog's own names exist ("int4", not "integer").
             var quoted = _t.Name(i);
-            type = quoted is "text" or "varchar" or "int2" or "int4" or "int8" or "uuid" ? PgType.FromName(quoted) : PgType.Other;
+            type = quoted is "text" or "varchar" or "int2" or "int4" or "int8" or "uuid" or "bpchar" ? PgType.FromName(quoted) : PgType.Other;
             i++;
         }
         else if (_t.Kind(i) == SqlTokenKind.Identifier)
@@ -242,7 +257,7 @@ internal sealed partial class GuardAnalyzer
         if (_t.Is(i, SqlTokenKind.OpenParen) && _t.Partner(i) < end)
         {
             var close = _t.Partner(i);
-            type = type.Family == PgTypeFamily.Text && close == i + 2 && _t.Is(i + 1, SqlTokenKind.Integer)
+            type = type.Family is PgTypeFamily.Text or PgTypeFamily.Bpchar && close == i + 2 && _t.Is(i + 1, SqlTokenKind.Integer)
                 && int.TryParse(_t.Text(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var length) && length > 0
                 ? type with { MaxLength = length }
                 : PgType.Other;
@@ -267,10 +282,11 @@ internal sealed partial class GuardAnalyzer
             if (_t.IsKeyword(i, "varying"))
             {
                 i++;
-                return national ? PgType.Other : PgType.Text;
+                return PgType.Text;
             }
 
-            return PgType.Other;
+            // character without a length is character(1); a length given in parentheses replaces it.
+            return new PgType(PgTypeFamily.Bpchar, 1);
         }
 
         if (_t.IsKeyword(i, "double") && _t.IsKeyword(i + 1, "precision"))

@@ -9,6 +9,9 @@ internal enum PgTypeFamily : byte
     Int32,
     Int64,
     Uuid,
+
+    /// <summary><c>character(n)</c>: only as a cast target, whose trailing spaces vanish on the way to text.</summary>
+    Bpchar,
 }
 
 /// <summary>A tenant column's type or a cast's target: its family and, for <c>character varying(n)</c>, its length.</summary>
@@ -60,6 +63,7 @@ internal readonly record struct PgType(PgTypeFamily Family, int MaxLength = -1)
         "int4" or "int" or "integer" => new PgType(PgTypeFamily.Int32),
         "int8" or "bigint" => new PgType(PgTypeFamily.Int64),
         "uuid" => new PgType(PgTypeFamily.Uuid),
+        "bpchar" => new PgType(PgTypeFamily.Bpchar),
         _ => Other,
     };
 

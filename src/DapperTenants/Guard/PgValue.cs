@@ -89,6 +89,15 @@ internal readonly struct PgValue
 
                 // An explicit cast to character varying(n) silently truncates.
                 return text.CodePoints() <= target.MaxLength ? text : text.TruncateTo(target.MaxLength);
+            case PgTypeFamily.Bpchar:
+                // character(n) truncates like varchar(n) and pads; text made from it drops the trailing spaces.
+                var padded = AsText();
+                if (padded.IsValid && target.MaxLength > 0 && padded.CodePoints() > target.MaxLength)
+                {
+                    padded = padded.TruncateTo(target.MaxLength);
+                }
+
+                return padded.TrimEnd();
             case PgTypeFamily.Int16 or PgTypeFamily.Int32 or PgTypeFamily.Int64:
                 return Kind switch
                 {
@@ -201,6 +210,16 @@ internal readonly struct PgValue
         PgValueKind.Uuid => new PgValue(PgValueKind.Text, textLength: 36, textSource: TextOfUuid, uuid: _uuid),
         _ => Invalid,
     };
+
+    private PgValue TrimEnd()
+    {
+        if (Kind != PgValueKind.Text || _textSource != TextOfString)
+        {
+            return this;
+        }
+
+        return new PgValue(PgValueKind.Text, _text, _text.AsSpan(0, _textLength).TrimEnd(' ').Length);
+    }
 
     private PgValue InRange(PgType target)
     {

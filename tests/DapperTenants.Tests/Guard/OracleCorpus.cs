@@ -58,8 +58,9 @@ internal sealed class OracleCorpus
         _positional = _l.Chance(20);
         var table = _l.Pick(Tables);
         var wrong = _l.Chance(50);
-        var (shape, sql) = _random.Next(9) switch
+        var (shape, sql) = _random.Next(10) switch
         {
+            9 => ("two statements", TwoStatements(table, wrong)),
             0 or 1 => ("insert values", InsertValues(table, wrong, columnList: true, returning: true)),
             2 => ("insert values, table order", InsertValues(table, wrong, columnList: false, returning: true)),
             3 => ("insert select", InsertSelect(table, wrong)),
@@ -92,11 +93,13 @@ internal sealed class OracleCorpus
     private string InsertSelect(OracleTable t, bool wrong)
     {
         // UNION resolves untyped constants to text, which only text columns accept.
-        var arms = t.Key == "text" ? _random.Next(1, 3) : 1;
+        var arms = t.Key == "text" ? _random.Next(1, 4) : 1;
         var wrongArm = wrong ? _random.Next(arms) : -1;
-        var selects = Enumerable.Range(0, arms).Select(a =>
-            $"{_l.Kw("select")} {NewId().ToString(CultureInfo.InvariantCulture)},{_l.Sp()}{Tenant(t, a == wrongArm)}"
-            + (_l.Chance(30) ? $" {_l.Kw("as")} t" : "") + (_l.Chance(20) ? $" {_l.Kw("from")} generate_series(1, 1)" : ""));
+        var selects = Enumerable.Range(0, arms).Select(a => arms > 1 && _l.Chance(30)
+            ? $"{_l.Kw("values")} ({NewId().ToString(CultureInfo.InvariantCulture)}, {Tenant(t, a == wrongArm)})"
+                + (_l.Chance(50) ? $", ({NewId().ToString(CultureInfo.InvariantCulture)}, {Tenant(t, false)})" : "")
+            : $"{_l.Kw("select")} {NewId().ToString(CultureInfo.InvariantCulture)},{_l.Sp()}{Tenant(t, a == wrongArm)}"
+                + (_l.Chance(30) ? $" {_l.Kw("as")} t" : "") + (_l.Chance(20) ? $" {_l.Kw("from")} generate_series(1, 1)" : ""));
         return $"{_l.Kw("insert into")} {Name(t)} ({t.IdColumn}, {Column(t, t.TenantIndex)}){_l.Sp()}"
             + string.Join($"{_l.Sp()}{_l.Kw("union all")}{_l.Sp()}", selects);
     }
@@ -143,6 +146,16 @@ internal sealed class OracleCorpus
         var clauses = _l.Chance(50) ? $"{update}{_l.Sp()}{insert}" : $"{insert}{_l.Sp()}{update}";
         return $"{_l.Kw("merge into")} {Name(t)} {_l.Kw("as")} m{_l.Sp()}{_l.Kw("using")} ({_l.Kw("values")} ({id})) {_l.Kw("as")} s(sid)"
             + $"{_l.Sp()}{_l.Kw("on")} m.{t.IdColumn} = s.sid{_l.Sp()}{clauses}";
+    }
+
+    private string TwoStatements(OracleTable t, bool wrong)
+    {
+        // Several statements in one command cannot use positional parameters.
+        _positional = false;
+        var wrongFirst = _l.Chance(50);
+        var first = _l.Chance(50) ? InsertValues(t, wrong && wrongFirst, columnList: true, returning: false) : Update(t, wrong && wrongFirst);
+        var second = _l.Chance(50) ? InsertValues(t, wrong && !wrongFirst, columnList: true, returning: false) : Update(t, wrong && !wrongFirst);
+        return $"{first};{_l.Sp()}{second}{(_l.Chance(50) ? ";" : "")}";
     }
 
     private string Cte(OracleTable t, bool wrong)

@@ -50,6 +50,8 @@ internal sealed class OracleLiterals
         1 => Kw("cast") + "(" + StringConstant(value) + Sp() + Kw("as") + Sp() + Kw(Pick("text", "varchar(30)", "character varying")) + ")",
         2 => Kw(Pick("text", "varchar", "character varying")) + " " + Plain(value),
         3 => "(" + StringConstant(value) + ")",
+        4 when Chance(40) => Pick("N", "n") + Plain(value),
+        5 when Chance(40) => StringConstant(value) + "::" + Kw(Pick("bpchar", "char(30)", "character(30)", "national character(30)")),
         _ => StringConstant(value),
     };
 
