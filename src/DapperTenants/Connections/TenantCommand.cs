@@ -282,7 +282,7 @@ internal sealed partial class TenantCommand : DbCommand
 
         if (connection.Source.Guard is { } guard && connection.Source.Catalog is { } catalog)
         {
-            guard.Check(_commandText, _inner.Parameters, connection.Tenant, catalog);
+            guard.Check(_commandText, _inner.CommandType, _inner.Parameters, connection.Tenant, catalog);
         }
 
         _inner.Connection = connection.InnerConnection;

@@ -1,25 +1,128 @@
+using System.Collections.Concurrent;
+using System.Data;
 using DapperTenants.Catalog;
 using Npgsql;
 
 namespace DapperTenants.Guard;
 
-/// <summary>Checks each command of a tenant connection before it is sent.</summary>
+/// <summary>
+/// Checks each command of a tenant connection before it is sent: a write of another tenant's value into a protected
+/// table, or a statement that tampers with the tenant context, throws <see cref="TenantGuardException"/>.
+/// </summary>
+/// <remarks>
+/// The analysis of a SQL text is cached (a bounded number of texts, per catalog), so a repeated command costs a
+/// dictionary lookup plus its parameter checks, without allocating. Anything the guard cannot analyze passes: the
+/// database's policies decide. The guard never throws anything but <see cref="TenantGuardException"/>; should it
+/// fail internally, the command passes.
+/// </remarks>
 internal sealed class TenantGuard
 {
-    private readonly TenantDataSource _source;
+    /// <summary>How many SQL texts a guard remembers before it starts over.</summary>
+    internal const int MaxCachedTexts = 2048;
+
+    /// <summary>Longer texts (large generated batches) are analyzed each time rather than kept.</summary>
+    internal const int MaxCachedLength = 16 * 1024;
+
+    private readonly string _setting;
+    private PlanCache? _cache;
 
     public TenantGuard(TenantDataSource source)
+        : this(source.Options.SettingName)
     {
-        _source = source;
+    }
+
+    internal TenantGuard(string settingName)
+    {
+        _setting = settingName;
     }
 
     /// <summary>Throws <see cref="TenantGuardException"/> when the command writes another tenant's value or tampers with the context.</summary>
-    public void Check(string commandText, NpgsqlParameterCollection parameters, string tenant, TenantCatalog catalog)
+    public void Check(string commandText, CommandType commandType, NpgsqlParameterCollection parameters, string tenant, TenantCatalog catalog)
     {
-        _ = _source;
-        _ = commandText;
-        _ = parameters;
-        _ = tenant;
-        _ = catalog;
+        // A stored procedure call names a procedure, whose body the guard cannot see.
+        if (commandType != CommandType.Text || string.IsNullOrEmpty(commandText))
+        {
+            return;
+        }
+
+        GuardPlan plan;
+        try
+        {
+            plan = GetPlan(commandText, catalog);
+            if (plan.Checks.Count == 0)
+            {
+                return;
+            }
+        }
+#pragma warning disable CA1031 // An internal failure must not break the command: the database's policies still decide.
+        catch (Exception)
+        {
+            return;
+        }
+
+        try
+        {
+            plan.Evaluate(parameters, tenant);
+        }
+        catch (TenantGuardException)
+        {
+            throw;
+        }
+        catch (Exception)
+        {
+            // Same as above: a failing check passes the command on to the database.
+        }
+#pragma warning restore CA1031
+    }
+
+    /// <summary>The plan for a SQL text, from the cache when this catalog has seen it before.</summary>
+    internal GuardPlan GetPlan(string sql, TenantCatalog catalog)
+    {
+        var cache = Volatile.Read(ref _cache);
+        if (cache is null || !ReferenceEquals(cache.Catalog, catalog))
+        {
+            // The catalog was refreshed: plans name its tables, so start over.
+            cache = new PlanCache(catalog);
+            Volatile.Write(ref _cache, cache);
+        }
+
+        if (cache.Plans.TryGetValue(sql, out var plan))
+        {
+            return plan;
+        }
+
+        plan = GuardAnalyzer.Analyze(sql, catalog, _setting);
+        if (sql.Length <= MaxCachedLength)
+        {
+            cache.Add(sql, plan);
+        }
+
+        return plan;
+    }
+
+    private sealed class PlanCache
+    {
+        private int _count;
+
+        public PlanCache(TenantCatalog catalog)
+        {
+            Catalog = catalog;
+        }
+
+        public TenantCatalog Catalog { get; }
+
+        public ConcurrentDictionary<string, GuardPlan> Plans { get; } = new();
+
+        public void Add(string sql, GuardPlan plan)
+        {
+            // Clearing everything is crude but bounded and cheap; applications repeat a small set of texts.
+            if (Interlocked.Increment(ref _count) > MaxCachedTexts)
+            {
+                Plans.Clear();
+                Interlocked.Exchange(ref _count, 0);
+            }
+
+            Plans.TryAdd(sql, plan);
+        }
     }
 }

@@ -1,0 +1,156 @@
+using System.Text;
+
+namespace DapperTenants.Guard;
+
+/// <summary>The tokens of one SQL text, with each bracket's partner, and the questions the parser asks of them.</summary>
+internal sealed class SqlTokens
+{
+    // PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes.
+    private const int MaxIdentifierBytes = 63;
+
+    private readonly SqlToken[] _tokens;
+    private readonly int[] _partner;
+
+    public SqlTokens(string sql, List<SqlToken> tokens)
+    {
+        Sql = sql;
+        _tokens = tokens.ToArray();
+        _partner = new int[_tokens.Length];
+        Balanced = MatchBrackets();
+    }
+
+    public string Sql { get; }
+
+    public int Count => _tokens.Length;
+
+    /// <summary>Whether every parenthesis and bracket is closed by its own kind and no <c>;</c> sits inside one.</summary>
+    public bool Balanced { get; }
+
+    public SqlToken this[int index] => _tokens[index];
+
+    /// <summary>The kind of token <paramref name="i"/>; <see cref="SqlTokenKind.Error"/> outside the text.</summary>
+    public SqlTokenKind Kind(int i) => (uint)i < (uint)_tokens.Length ? _tokens[i].Kind : SqlTokenKind.Error;
+
+    public bool Is(int i, SqlTokenKind kind) => (uint)i < (uint)_tokens.Length && _tokens[i].Kind == kind;
+
+    /// <summary>The index of the bracket that closes (or opens) the one at <paramref name="i"/>.</summary>
+    public int Partner(int i) => _partner[i];
+
+    public ReadOnlySpan<char> Text(int i) => Sql.AsSpan(_tokens[i].Start, _tokens[i].Length);
+
+    /// <summary>Whether token <paramref name="i"/> is the unquoted keyword <paramref name="keyword"/> (given in lower case).</summary>
+    public bool IsKeyword(int i, string keyword) =>
+        Is(i, SqlTokenKind.Identifier) && EqualsKeyword(Text(i), keyword);
+
+    public bool IsOperator(int i, string op) =>
+        Is(i, SqlTokenKind.Operator) && Text(i).SequenceEqual(op);
+
+    public bool IsName(int i) => Kind(i) is SqlTokenKind.Identifier or SqlTokenKind.QuotedIdentifier or SqlTokenKind.UnicodeIdentifier;
+
+    public bool IsStringConstant(int i) =>
+        Kind(i) is SqlTokenKind.String or SqlTokenKind.EscapeString or SqlTokenKind.UnicodeString or SqlTokenKind.DollarString;
+
+    /// <summary>The identifier as PostgreSQL names it: unquoted folded to lower case, quoted decoded, both truncated.</summary>
+    public string? Name(int i)
+    {
+        string? name = Kind(i) switch
+        {
+            SqlTokenKind.Identifier => FoldIdentifier(Sql, _tokens[i]),
+            SqlTokenKind.QuotedIdentifier => Text(i)[1..^1].ToString().Replace("\"\"", "\"", StringComparison.Ordinal),
+            SqlTokenKind.UnicodeIdentifier => SqlLiterals.DecodeUnicodeIdentifier(this, i),
+            _ => null,
+        };
+        return name is null ? null : Truncate(name);
+    }
+
+    /// <summary>ASCII-only, case-insensitive comparison with a lower-case keyword, as PostgreSQL matches keywords.</summary>
+    public static bool EqualsKeyword(ReadOnlySpan<char> text, string keyword)
+    {
+        if (text.Length != keyword.Length)
+        {
+            return false;
+        }
+
+        for (var k = 0; k < text.Length; k++)
+        {
+            var c = text[k];
+            if (c is >= 'A' and <= 'Z')
+            {
+                c = (char)(c + 32);
+            }
+
+            if (c != keyword[k])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string FoldIdentifier(string sql, SqlToken token) =>
+        string.Create(token.Length, (sql, token.Start), static (span, state) =>
+        {
+            var source = state.sql.AsSpan(state.Start, span.Length);
+            for (var k = 0; k < source.Length; k++)
+            {
+                var c = source[k];
+                span[k] = c is >= 'A' and <= 'Z' ? (char)(c + 32) : c;
+            }
+        });
+
+    private static string Truncate(string name)
+    {
+        if (name.Length <= MaxIdentifierBytes / 3 || Encoding.UTF8.GetByteCount(name) <= MaxIdentifierBytes)
+        {
+            return name;
+        }
+
+        var bytes = 0;
+        var k = 0;
+        while (k < name.Length)
+        {
+            var width = char.IsHighSurrogate(name[k]) && k + 1 < name.Length && char.IsLowSurrogate(name[k + 1]) ? 2 : 1;
+            var size = Encoding.UTF8.GetByteCount(name.AsSpan(k, width));
+            if (bytes + size > MaxIdentifierBytes)
+            {
+                break;
+            }
+
+            bytes += size;
+            k += width;
+        }
+
+        return name[..k];
+    }
+
+    private bool MatchBrackets()
+    {
+        var stack = new Stack<int>();
+        for (var i = 0; i < _tokens.Length; i++)
+        {
+            _partner[i] = -1;
+            switch (_tokens[i].Kind)
+            {
+                case SqlTokenKind.OpenParen or SqlTokenKind.OpenBracket:
+                    stack.Push(i);
+                    break;
+                case SqlTokenKind.CloseParen or SqlTokenKind.CloseBracket:
+                    var expected = _tokens[i].Kind == SqlTokenKind.CloseParen ? SqlTokenKind.OpenParen : SqlTokenKind.OpenBracket;
+                    if (stack.Count == 0 || _tokens[stack.Peek()].Kind != expected)
+                    {
+                        return false;
+                    }
+
+                    var open = stack.Pop();
+                    _partner[open] = i;
+                    _partner[i] = open;
+                    break;
+                case SqlTokenKind.Semicolon when stack.Count > 0:
+                    return false;
+            }
+        }
+
+        return stack.Count == 0;
+    }
+}
