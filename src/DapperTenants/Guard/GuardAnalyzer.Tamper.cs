@@ -29,6 +29,64 @@ internal sealed partial class GuardAnalyzer
         {
             Copy(s + 1);
         }
+        else if (_t.IsKeyword(s, "do"))
+        {
+            DoBlock(s + 1, e);
+        }
+        else if (_t.IsKeyword(s, "alter") && (_t.IsKeyword(s + 1, "role") || _t.IsKeyword(s + 1, "user") || _t.IsKeyword(s + 1, "database")))
+        {
+            AlterDefaults(s, e);
+        }
+    }
+
+    // What a PL/pgSQL body may not mention: the guard cannot follow its control flow or dynamic SQL, so a DO block
+    // that could touch the tenant context, the role or row-level security is refused whole.
+    private static readonly string[] DoBlockSuspects =
+    [
+        "set_config", "set role", "set session", "set local", "session_authorization", "session authorization",
+        "reset all", "reset ", "discard all", "row level security", "policy", "pg_settings",
+    ];
+
+    /// <summary><c>DO [LANGUAGE l] 'body' [LANGUAGE l]</c>: refused when the body mentions the setting or a context-changing command.</summary>
+    private void DoBlock(int i, int e)
+    {
+        for (var k = i; k < e; k++)
+        {
+            if (!_t.IsStringConstant(k) || SqlLiterals.DecodeString(_t, k) is not { } body)
+            {
+                continue;
+            }
+
+            var normalized = string.Join(' ', body.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+            var suspect = normalized.Contains(_setting, StringComparison.OrdinalIgnoreCase)
+                ? _setting
+                : DoBlockSuspects.FirstOrDefault(w => normalized.Contains(w, StringComparison.OrdinalIgnoreCase));
+            if (suspect is not null)
+            {
+                _plan.Add(GuardMessages.DoBlock(suspect.Trim(), _setting));
+                return;
+            }
+        }
+    }
+
+    /// <summary><c>ALTER {ROLE | USER | DATABASE} … [IN DATABASE …] SET name …</c>: a default for the tenant setting or the role.</summary>
+    private void AlterDefaults(int s, int e)
+    {
+        for (var k = s + 2; k < e; k++)
+        {
+            if (!_t.IsKeyword(k, "set") || SettingName(k + 1) is not { } name)
+            {
+                continue;
+            }
+
+            if (name.Equals(_setting, StringComparison.OrdinalIgnoreCase) || name.Equals("role", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("session_authorization", StringComparison.OrdinalIgnoreCase))
+            {
+                var what = _t.IsKeyword(s + 1, "database") ? "ALTER DATABASE" : "ALTER ROLE";
+                _plan.Add(GuardMessages.ChangesDefault(what, name.ToLowerInvariant(), _setting));
+                return;
+            }
+        }
     }
 
     /// <summary><c>SET [SESSION | LOCAL] {ROLE … | SESSION AUTHORIZATION … | name {TO | =} … | name FROM CURRENT}</c>.</summary>

@@ -52,6 +52,16 @@ internal static class GuardMessages
         "set_config with a setting name that is not a constant was refused: the guard cannot tell whether it changes the tenant setting "
         + $"{setting}. Write the setting name as a string literal or pass it as a parameter, such as set_config('application_name', ...).");
 
+    public static RefusalCheck DoBlock(string suspect, string setting) => new("DO", null,
+        $"DO block was refused: its body mentions '{suspect}', and the guard cannot follow PL/pgSQL, so it could change the tenant "
+        + $"setting {setting}, the role or row-level security behind the connection's back. Move the logic into SQL statements the "
+        + "guard can check, or into a function installed by the schema owner.");
+
+    public static RefusalCheck ChangesDefault(string statementKind, string name, string setting) => new(statementKind, null,
+        $"{statementKind} ... SET {name} was refused: it changes the default of "
+        + (name == setting ? $"the tenant setting {setting}" : "the role") + " for later sessions, behind every tenant connection's back. "
+        + "Configure roles and databases as their owner, outside tenant connections.");
+
     public static RefusalCheck ChangesRole(string statementKind, string shownAs) => new(statementKind, null, $"{shownAs} was refused: {KeepRole}");
 
     public static RefusalCheck AltersTable(ProtectedTable table, string action, string reason)

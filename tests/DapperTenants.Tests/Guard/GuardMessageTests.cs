@@ -11,6 +11,19 @@ public sealed class GuardMessageTests
     [
         new object[]
         {
+            "do $$ begin perform set_config('dapper_tenants.tenant', 'x', false); end $$",
+            "DO block was refused: its body mentions 'dapper_tenants.tenant', and the guard cannot follow PL/pgSQL, so it could change the tenant "
+            + "setting dapper_tenants.tenant, the role or row-level security behind the connection's back. Move the logic into SQL statements the "
+            + "guard can check, or into a function installed by the schema owner.",
+        },
+        new object[]
+        {
+            "alter role current_user set dapper_tenants.tenant = 'x'",
+            "ALTER ROLE ... SET dapper_tenants.tenant was refused: it changes the default of the tenant setting dapper_tenants.tenant for later "
+            + "sessions, behind every tenant connection's back. Configure roles and databases as their owner, outside tenant connections.",
+        },
+        new object[]
+        {
             "insert into orders (id, tenant) values (1, 'globex')",
             "INSERT into public.orders writes tenant 'globex', but this connection belongs to tenant 'acme'. "
             + "Open a connection for 'globex' (tenants.Open(\"globex\")) or remove the tenant column so its default stamps 'acme'.",

@@ -63,6 +63,15 @@ public sealed class GuardTamperVerdictTests
         new object[] { "update pg_catalog.pg_settings set setting = 'x'", "UPDATE pg_catalog.pg_settings" },
         new object[] { "update pg_settings set setting = '10s' where name = 'statement_timeout'", "pass" },
         new object[] { "select 1; set dapper_tenants.tenant = 'x'", "SET" },
+        new object[] { "do $$ begin perform set_config('dapper_tenants.tenant', 'x', false); end $$", "DO" },
+        new object[] { "do language plpgsql $b$ begin execute 'SET   ROLE postgres'; end $b$", "DO" },
+        new object[] { "do E'begin execute ''set dapper_tenants\\x2etenant = 1''; end'", "DO" },
+        new object[] { "do $$ begin execute 'alter table orders disable row level security'; end $$", "DO" },
+        new object[] { "do $$ begin insert into audit_log values (now()); end $$", "pass" },
+        new object[] { "alter role current_user set dapper_tenants.tenant = 'x'", "ALTER ROLE" },
+        new object[] { "alter user app in database db set role = 'postgres'", "ALTER ROLE" },
+        new object[] { "alter database db set dapper_tenants.tenant to 'x'", "ALTER DATABASE" },
+        new object[] { "alter role current_user set statement_timeout = '5s'", "pass" },
     ];
 
     [TestCaseSource(nameof(Cases))]
