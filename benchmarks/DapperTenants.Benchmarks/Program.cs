@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using DapperTenants.Benchmarks.Charts;
@@ -6,7 +7,7 @@ using DapperTenants.Benchmarks.Infrastructure;
 namespace DapperTenants.Benchmarks;
 
 /// <summary>
-/// Starts one PostgreSQL database for the whole run, seeds it, hands it to the benchmark processes through
+/// Starts one PostgreSQL database for the whole run (unless the selected benchmarks need none), seeds it, hands it to the benchmark processes through
 /// <see cref="BenchEnvironment"/>, runs BenchmarkDotNet, and redraws the ratio chart.
 /// </summary>
 /// <remarks>
@@ -16,7 +17,8 @@ namespace DapperTenants.Benchmarks;
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job dry     # CI: 10,000 rows, one iteration
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- chart                      # redraw benchmarks/results/ratios.svg
 /// </code>
-/// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--keep-database</c>; everything else is BenchmarkDotNet's.
+/// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--installer-tables N</c>, <c>--keep-database</c>; everything else is
+/// BenchmarkDotNet's. A run that selects only classes marked <see cref="NoDatabaseAttribute"/> starts no server.
 /// </remarks>
 internal static class Program
 {
@@ -37,11 +39,20 @@ internal static class Program
             return 0;
         }
 
+        Environment.SetEnvironmentVariable(BenchEnvironment.InstallerTables, options.InstallerTables.ToString(CultureInfo.InvariantCulture));
         Summary[] summaries;
-        var fixture = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
-        await using (fixture)
+        if (!BenchSelection.NeedsDatabase(typeof(Program).Assembly, options.BenchmarkArguments))
         {
+            Console.WriteLine("// PostgreSQL: not started, the selected benchmarks need none.");
             summaries = [.. switcher.Run(options.BenchmarkArguments, config)];
+        }
+        else
+        {
+            var fixture = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
+            await using (fixture)
+            {
+                summaries = [.. switcher.Run(options.BenchmarkArguments, config)];
+            }
         }
 
         if (summaries.Length == 0)

@@ -15,6 +15,12 @@ internal sealed class BenchCommandLine
 
     public const int DefaultTenants = 1_000;
 
+    /// <summary>Tables scenario 5 secures in a normal run (the size).</summary>
+    public const int FullInstallerTables = 200;
+
+    /// <summary>Tables scenario 5 secures in a dry run: enough to exercise every step, quick in CI.</summary>
+    public const int DryInstallerTables = 20;
+
     private static readonly string[] InformationalOptions = ["--list", "--help", "-h", "-?", "--version", "--info"];
 
     private BenchCommandLine()
@@ -34,6 +40,8 @@ internal sealed class BenchCommandLine
 
     public int Tenants { get; private init; }
 
+    public int InstallerTables { get; private init; }
+
     public bool KeepDatabase { get; private init; }
 
     public string? Artifacts { get; private init; }
@@ -45,6 +53,7 @@ internal sealed class BenchCommandLine
         var rest = new List<string>();
         int? rows = null;
         var tenants = DefaultTenants;
+        int? installerTables = null;
         var keep = false;
         var chart = false;
         string? artifacts = null;
@@ -62,6 +71,9 @@ internal sealed class BenchCommandLine
                     continue;
                 case "--tenants":
                     tenants = ParseCount(args, ref i);
+                    continue;
+                case "--installer-tables":
+                    installerTables = ParseCount(args, ref i);
                     continue;
                 case "--keep-database":
                     keep = true;
@@ -86,6 +98,7 @@ internal sealed class BenchCommandLine
             IsDry = dry,
             Rows = rows ?? (dry ? DryRows : FullRows),
             Tenants = tenants,
+            InstallerTables = installerTables ?? (dry ? DryInstallerTables : FullInstallerTables),
             KeepDatabase = keep,
             Artifacts = artifacts,
             BenchmarkArguments = [.. rest],

@@ -1,7 +1,7 @@
 namespace DapperTenants.Benchmarks.Infrastructure;
 
 /// <summary>
-/// The environment variables that carry the shared database from <see cref="Program"/> to the benchmark processes
+/// The environment variables that carry the shared database (and the run's sizes) from <see cref="Program"/> to the benchmark processes
 /// (BenchmarkDotNet runs every benchmark case in a process of its own, which inherits the parent's environment).
 /// </summary>
 /// <remarks>
@@ -18,6 +18,9 @@ internal static class BenchEnvironment
 
     /// <summary>A connection string for the application login: NOSUPERUSER NOBYPASSRLS, owns nothing.</summary>
     public const string App = "DAPPER_TENANTS_BENCH_APP";
+
+    /// <summary>How many tables scenario 5 (<c>InstallerCost</c>) creates and secures; set from <c>--installer-tables</c>.</summary>
+    public const string InstallerTables = "DAPPER_TENANTS_BENCH_INSTALLER_TABLES";
 
     public static string Require(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
