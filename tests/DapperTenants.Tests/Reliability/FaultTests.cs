@@ -139,6 +139,17 @@ public class FaultTests
         (await _db.AllOrdersAsync()).ShouldNotContain(o => o.Id == id, "the cut transaction never committed");
     }
 
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), $"waited too long until {what}");
+            await Task.Yield();
+            await Task.Delay(10);
+        }
+    }
+
     [Test]
     public async Task A_server_restart_under_load_fails_calls_while_down_and_isolates_after()
     {
@@ -151,7 +162,7 @@ public class FaultTests
         });
         string[] names = [OrdersDatabase.Acme, OrdersDatabase.Globex, OrdersDatabase.Initech];
         var phase = 0; // 0 before, 1 down, 2 after
-        long failures = 0, successesAfter = 0, leaks = 0;
+        long failures = 0, successesBefore = 0, successesAfter = 0, leaks = 0;
         var workers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
         {
             var random = new Random(w);
@@ -170,9 +181,14 @@ public class FaultTests
                         Interlocked.Increment(ref leaks);
                     }
 
-                    if (Volatile.Read(ref phase) == 2)
+                    switch (Volatile.Read(ref phase))
                     {
-                        Interlocked.Increment(ref successesAfter);
+                        case 0:
+                            Interlocked.Increment(ref successesBefore);
+                            break;
+                        case 2:
+                            Interlocked.Increment(ref successesAfter);
+                            break;
                     }
                 }
                 catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
@@ -183,11 +199,12 @@ public class FaultTests
             }
         })).ToList();
 
-        await Task.Delay(500);
+        await WaitUntilAsync(() => Interlocked.Read(ref successesBefore) >= 100, "the load is running");
         await server.StopAsync();
         Volatile.Write(ref phase, 1);
         Interlocked.Increment(ref _faults);
-        await Task.Delay(1000);
+        var failuresAtStop = Interlocked.Read(ref failures);
+        await WaitUntilAsync(() => Interlocked.Read(ref failures) >= failuresAtStop + 50, "calls fail while the server is down");
         await server.StartAgainAsync();
         Volatile.Write(ref phase, 2);
         await Task.WhenAll(workers);
