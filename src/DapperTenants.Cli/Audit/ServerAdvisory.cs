@@ -26,8 +26,6 @@ internal static class ServerAdvisory
             new Dictionary<int, int> { [12] = 21, [13] = 17, [14] = 14, [15] = 9, [16] = 5, [17] = 1 }),
         new("CVE-2025-8713", "optimizer statistics can expose sampled rows that row security policies hide",
             new Dictionary<int, int> { [13] = 22, [14] = 19, [15] = 14, [16] = 10, [17] = 6 }),
-        new("CVE-2026-14666", "cached plans that depend on row security are not invalidated by role changes",
-            new Dictionary<int, int> { [14] = 24, [15] = 19, [16] = 15, [17] = 11, [18] = 6 }),
     ];
 
     /// <summary>The last day each release line gets fixes (the final minor release's date).</summary>

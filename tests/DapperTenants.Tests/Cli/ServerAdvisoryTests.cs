@@ -8,12 +8,11 @@ public class ServerAdvisoryTests
 {
     private static readonly DateOnly Today = new(2026, 11, 28);
 
-    [TestCase(150018, "15.18", "CVE-2026-14666", "15.19")]
-    [TestCase(150013, "15.13", "CVE-2025-8713; CVE-2026-14666", "15.19")]
-    [TestCase(150002, "15.2", "CVE-2023-2455; CVE-2023-39418; CVE-2024-10976; CVE-2025-8713; CVE-2026-14666", "15.19")]
-    [TestCase(170000, "17.0", "CVE-2024-10976; CVE-2025-8713; CVE-2026-14666", "17.11")]
-    [TestCase(160014, "16.14", "CVE-2026-14666", "16.15")]
-    [TestCase(180005, "18.5", "CVE-2026-14666", "18.6")]
+    [TestCase(150013, "15.13", "CVE-2025-8713", "15.14")]
+    [TestCase(150002, "15.2", "CVE-2023-2455; CVE-2023-39418; CVE-2024-10976; CVE-2025-8713", "15.14")]
+    [TestCase(170000, "17.0", "CVE-2024-10976; CVE-2025-8713", "17.6")]
+    [TestCase(160004, "16.4", "CVE-2024-10976; CVE-2025-8713", "16.10")]
+    [TestCase(140018, "14.18", "CVE-2025-8713", "14.19")]
     public void A_server_below_the_fixes_of_its_line_gets_one_warning_naming_each_CVE(int versionNum, string version, string cves, string safe)
     {
         var findings = ServerAdvisory.Evaluate(versionNum, version + " (Debian)", Today).ToList();
@@ -25,10 +24,11 @@ public class ServerAdvisoryTests
         finding.Fix.ShouldStartWith($"Upgrade to {safe} or later");
     }
 
-    [TestCase(150019)]
-    [TestCase(160015)]
-    [TestCase(170011)]
-    [TestCase(180006)]
+    [TestCase(150014)]
+    [TestCase(150018)]
+    [TestCase(160010)]
+    [TestCase(170006)]
+    [TestCase(180000)]
     [TestCase(190000)]
     public void A_patched_supported_server_gets_no_finding(int versionNum) =>
         ServerAdvisory.Evaluate(versionNum, "x", Today).ShouldBeEmpty();
