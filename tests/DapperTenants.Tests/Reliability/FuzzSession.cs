@@ -8,7 +8,7 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
     private const string Columns = "select id, tenant, payload, version from fuzz_items";
     private bool _readerLeftOpen;
 
-    public async Task StepAsync(bool explicitTransactions, List<long> pending)
+    public async Task StepAsync(bool explicitTransactions)
     {
         if (_readerLeftOpen)
         {
@@ -18,13 +18,13 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
         var choice = random.Next(explicitTransactions ? 16 : 14);
         if (choice >= 14)
         {
-            await TransactionAsync(pending, withSavepoint: choice == 15);
+            await TransactionAsync(withSavepoint: choice == 15);
             return;
         }
 
         try
         {
-            await OperationAsync(choice, pending, transaction: null);
+            await OperationAsync(choice, transaction: null);
         }
         catch (Exception ex) when (LeakFuzzer.IsExpected(ex))
         {
@@ -32,7 +32,7 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
         }
     }
 
-    private async Task OperationAsync(int choice, List<long> pending, DbTransaction? transaction)
+    private async Task OperationAsync(int choice, DbTransaction? transaction)
     {
         report.Operation();
         switch (choice)
@@ -146,11 +146,7 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
                     ? "insert into fuzz_items (id, tenant, payload) values (@id, @t, @p)"
                     : "insert into fuzz_items (id, payload) values (@id, @p)";
                 var args = new { id, t = tenant, p = tenant + ":insert" };
-                var inserted = sync ? connection.Execute(sql, args, transaction) : await connection.ExecuteAsync(sql, args, transaction);
-                if (inserted == 1)
-                {
-                    pending.Add(id);
-                }
+                _ = sync ? connection.Execute(sql, args, transaction) : await connection.ExecuteAsync(sql, args, transaction);
 
                 break;
             }
@@ -168,13 +164,7 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
             {
                 trace.Add("delete");
                 var id = fuzzer.AnyId(random);
-                var deleted = sync ? connection.Execute("delete from fuzz_items where id = @id", new { id }, transaction) : await connection.ExecuteAsync("delete from fuzz_items where id = @id", new { id }, transaction);
-                if (deleted == 1)
-                {
-                    // The id is free again: another tenant may insert it, so this session's claim on it ends here.
-                    pending.Remove(id);
-                    fuzzer.Forget(id);
-                }
+                _ = sync ? connection.Execute("delete from fuzz_items where id = @id", new { id }, transaction) : await connection.ExecuteAsync("delete from fuzz_items where id = @id", new { id }, transaction);
 
                 break;
             }
@@ -209,10 +199,9 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
         }
     }
 
-    private async Task TransactionAsync(List<long> pending, bool withSavepoint)
+    private async Task TransactionAsync(bool withSavepoint)
     {
         trace.Add(withSavepoint ? "begin (savepoint)" : "begin");
-        var inTransaction = new List<long>();
         await using var transaction = sync ? connection.BeginTransaction() : await connection.BeginTransactionAsync();
         try
         {
@@ -225,18 +214,16 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
 
             for (var i = random.Next(1, 4); i > 0; i--)
             {
-                await OperationAsync(random.Next(0, 13), inTransaction, transaction);
+                await OperationAsync(random.Next(0, 13), transaction);
             }
 
             if (withSavepoint)
             {
-                var beforeSavepoint = inTransaction.Count;
                 await transaction.SaveAsync("fuzz");
-                await OperationAsync(random.Next(0, 13), inTransaction, transaction);
+                await OperationAsync(random.Next(0, 13), transaction);
                 trace.Add("rollback to savepoint");
                 await transaction.RollbackAsync("fuzz");
-                inTransaction.RemoveRange(beforeSavepoint, inTransaction.Count - beforeSavepoint);
-                await OperationAsync(random.Next(0, 7), inTransaction, transaction);
+                await OperationAsync(random.Next(0, 7), transaction);
             }
 
             if (random.Next(3) == 0)
@@ -248,7 +235,6 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
             {
                 trace.Add("commit");
                 await transaction.CommitAsync();
-                pending.AddRange(inTransaction);
             }
         }
         catch (Exception ex) when (LeakFuzzer.IsExpected(ex))
