@@ -10,34 +10,31 @@ internal static class PolicyCommands
     private const string ConnectionHelp =
         "A connection string for the role that owns the tables, such as 'Host=db;Database=app;Username=app_owner;Password=...'.";
 
-    public static Command CreatePlan(CliContext context)
-    {
-        var (assembly, connection, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Connection(ConnectionHelp), CliOptions.Setting(), CliOptions.GrantTo());
-        var command = new Command("plan", "Show what apply would change to bring the database to the [Rls] types; exit 1 when there is drift (a CI gate).")
+    public static Command CreatePlan(CliContext context) => CreateInstallerCommand(context, "plan",
+        "Show what apply would change to bring the database to the [Rls] types; exit 1 when there is drift (a CI gate).",
+        async (installer, renderer, app, token) =>
         {
-            assembly, connection, setting, grantTo,
-        };
-        command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
-        {
-            using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
-            var dataSource = NpgsqlDataSource.Create(parseResult.GetRequiredValue(connection));
-            await using (dataSource.ConfigureAwait(false))
-            {
-                var renderer = new PlanRenderer(context);
-                renderer.WriteModel(app, parseResult.GetRequiredValue(setting));
-                var installer = CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo));
-                var plan = await renderer.WithStatusAsync("Reading the catalog…", () => installer.PlanAsync(token)).ConfigureAwait(false);
-                await renderer.WritePlanAsync(plan, applied: false).ConfigureAwait(false);
-                return plan.IsEmpty && plan.Errors.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
-            }
-        }, cancellationToken));
-        return command;
-    }
+            var plan = await renderer.WithStatusAsync("Reading the catalog…", () => installer.PlanAsync(token)).ConfigureAwait(false);
+            await renderer.WritePlanAsync(plan, applied: false).ConfigureAwait(false);
+            return plan.IsEmpty && plan.Errors.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+        });
 
-    public static Command CreateApply(CliContext context)
+    public static Command CreateApply(CliContext context) => CreateInstallerCommand(context, "apply",
+        "Bring the database to the [Rls] types (ENABLE + FORCE, policies, tenant defaults) in one transaction.",
+        async (installer, renderer, app, token) =>
+        {
+            var plan = await renderer.WithStatusAsync($"Applying the policies of {app.RlsTypes.Count} [Rls] types…", () => installer.ApplyAsync(token))
+                .ConfigureAwait(false);
+            await renderer.WritePlanAsync(plan, applied: true).ConfigureAwait(false);
+            return plan.Errors.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+        });
+
+    /// <summary>The shared shell of <c>plan</c> and <c>apply</c>: options, assembly loading, the owner data source and the model.</summary>
+    private static Command CreateInstallerCommand(
+        CliContext context, string name, string description, Func<PolicyInstaller, PlanRenderer, AppAssembly, CancellationToken, Task<int>> run)
     {
         var (assembly, connection, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Connection(ConnectionHelp), CliOptions.Setting(), CliOptions.GrantTo());
-        var command = new Command("apply", "Bring the database to the [Rls] types (ENABLE + FORCE, policies, tenant defaults) in one transaction.")
+        var command = new Command(name, description)
         {
             assembly, connection, setting, grantTo,
         };
@@ -50,10 +47,7 @@ internal static class PolicyCommands
                 var renderer = new PlanRenderer(context);
                 renderer.WriteModel(app, parseResult.GetRequiredValue(setting));
                 var installer = CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo));
-                var plan = await renderer.WithStatusAsync($"Applying the policies of {app.RlsTypes.Count} [Rls] types…", () => installer.ApplyAsync(token))
-                    .ConfigureAwait(false);
-                await renderer.WritePlanAsync(plan, applied: true).ConfigureAwait(false);
-                return plan.Errors.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+                return await run(installer, renderer, app, token).ConfigureAwait(false);
             }
         }, cancellationToken));
         return command;
