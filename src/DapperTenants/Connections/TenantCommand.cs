@@ -90,12 +90,13 @@ internal sealed partial class TenantCommand : DbCommand
 
     protected override DbParameter CreateDbParameter() => _inner.CreateParameter();
 
+    // Prepares the caller's statement on the physical connection. A later execution that must carry the tenant sends
+    // the caller's text behind the context statement; Npgsql's auto-prepare (Max Auto Prepare) covers that form.
     public override void Prepare()
     {
-        var connection = Bind();
+        Bind();
         _inner.CommandText = _commandText;
         _inner.Prepare();
-        _ = connection;
     }
 
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)

@@ -139,6 +139,21 @@ public class ConnectionSemanticsTests
     }
 
     [Test]
+    public async Task A_prepared_command_still_runs_under_the_tenant()
+    {
+        await using var tenants = _db.CreateTenants();
+        await using var connection = tenants.Open(OrdersDatabase.Globex);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "select count(*) from orders where id < 10000";
+        command.Prepare();
+        command.ExecuteScalar().ShouldBe(3L);
+        using var transaction = connection.BeginTransaction();
+        command.Transaction = transaction;
+        command.ExecuteScalar().ShouldBe(3L);
+        command.ExecuteScalar().ShouldBe(3L, "inside the transaction the prepared statement runs alone, the tenant already set");
+    }
+
+    [Test]
     public async Task StateChange_events_are_raised_by_the_tenant_connection()
     {
         await using var tenants = _db.CreateTenants();
