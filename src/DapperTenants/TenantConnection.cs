@@ -18,13 +18,13 @@ public abstract class TenantConnection : DbConnection
     private readonly Npgsql.NpgsqlConnection _inner;
     private TenantTransaction? _transaction;
     private bool _sessionContextConfirmed;
+    private StateChangeEventHandler? _stateChange;
 
     private protected TenantConnection(TenantDataSource source, Npgsql.NpgsqlConnection inner, string tenant)
     {
         Source = source;
         _inner = inner;
         Tenant = tenant;
-        _inner.StateChange += ForwardStateChange;
     }
 
     /// <summary>The tenant every statement on this connection runs under.</summary>
@@ -144,7 +144,7 @@ public abstract class TenantConnection : DbConnection
         if (disposing)
         {
             _transaction = null;
-            _inner.StateChange -= ForwardStateChange;
+            Unsubscribe();
             _inner.Dispose();
         }
 
@@ -155,7 +155,7 @@ public abstract class TenantConnection : DbConnection
     public override async ValueTask DisposeAsync()
     {
         _transaction = null;
-        _inner.StateChange -= ForwardStateChange;
+        Unsubscribe();
         await _inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
@@ -201,6 +201,53 @@ public abstract class TenantConnection : DbConnection
         }
 
         _transaction = null;
+    }
+
+    /// <summary>Raised when the state of the inner connection changes, with this connection as the sender.</summary>
+    /// <remarks>Forwarded from <see cref="InnerConnection"/>, which is only listened to while this event has subscribers.</remarks>
+    public override event StateChangeEventHandler? StateChange
+    {
+        add
+        {
+            if (value is null)
+            {
+                return;
+            }
+
+            if (_stateChange is null)
+            {
+                _inner.StateChange += ForwardStateChange;
+            }
+
+            _stateChange += value;
+        }
+
+        remove
+        {
+            if (_stateChange is null || value is null)
+            {
+                return;
+            }
+
+            _stateChange -= value;
+            if (_stateChange is null)
+            {
+                _inner.StateChange -= ForwardStateChange;
+            }
+        }
+    }
+
+    /// <summary>Raises <see cref="StateChange"/>.</summary>
+    /// <param name="stateChange">The old and new state.</param>
+    protected override void OnStateChange(StateChangeEventArgs stateChange) => _stateChange?.Invoke(this, stateChange);
+
+    private void Unsubscribe()
+    {
+        if (_stateChange is not null)
+        {
+            _stateChange = null;
+            _inner.StateChange -= ForwardStateChange;
+        }
     }
 
     private void ForwardStateChange(object sender, StateChangeEventArgs e) => OnStateChange(e);

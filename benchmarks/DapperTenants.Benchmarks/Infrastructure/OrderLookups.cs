@@ -19,12 +19,14 @@ public sealed class OrderLookups : IAsyncDisposable
     private const string PolicySql = "select " + Columns + " from orders where id = @Id";
     private const string RolePolicySql = "select " + Columns + " from orders_by_role where id = @Id";
     private const string SetConfigSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, false)";
+    private const string SameStatementsSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, true);" + PolicySql;
 
     private readonly NpgsqlDataSource _owner;
     private readonly TenantDataSource _transactionScope;
     private readonly TenantDataSource _sessionScope;
     private readonly NpgsqlDataSource _recipe;
     private readonly NpgsqlDataSource _roles;
+    private readonly NpgsqlDataSource _byHand;
     private readonly string[] _setRole;
 
     private OrderLookups(Dataset dataset, bool autoPrepare)
@@ -35,6 +37,7 @@ public sealed class OrderLookups : IAsyncDisposable
         _sessionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Session);
         _recipe = BenchDataSources.App(autoPrepare);
         _roles = BenchDataSources.App(autoPrepare);
+        _byHand = BenchDataSources.App(autoPrepare);
 
         // What a role-per-tenant application sends: the role is an identifier, so it cannot be a bound parameter.
         _setRole = new string[dataset.Tenants + 1];
@@ -86,10 +89,28 @@ public sealed class OrderLookups : IAsyncDisposable
         return await connection.QueryFirstOrDefaultAsync<Order>(RolePolicySql, new { key.Id });
     }
 
+    /// <summary>
+    /// The floor of any one-round-trip approach, not a competitor: the statements <see cref="TenantConnectionAsync"/>
+    /// sends (<c>set_config(…, true)</c> and the query in one command), written by hand on raw Npgsql, the row mapped by
+    /// Dapper's row parser. The difference to <see cref="TenantConnectionAsync"/> is the library's own client cost; the
+    /// difference to the baseline is what the server and the protocol charge for the policy and the extra statement.
+    /// </summary>
+    public async Task<Order?> SameStatementsByHandAsync(OrderKey key)
+    {
+        await using var connection = await _byHand.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = SameStatementsSql;
+        command.Parameters.Add(new NpgsqlParameter<string>("Tenant", key.Tenant));
+        command.Parameters.Add(new NpgsqlParameter<long>("Id", key.Id));
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        return await reader.ReadAsync() ? reader.GetRowParser<Order>()(reader) : null;
+    }
+
     /// <summary>Opens <paramref name="connections"/> connections of every pool at once, so that the pools start full.</summary>
     public async Task WarmAsync(int connections)
     {
-        foreach (var source in new[] { _owner, _recipe, _roles })
+        foreach (var source in new[] { _owner, _recipe, _roles, _byHand })
         {
             var open = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => source.OpenConnectionAsync().AsTask()));
             foreach (var connection in open)
@@ -116,6 +137,7 @@ public sealed class OrderLookups : IAsyncDisposable
         await Verify.OrderLookupAsync("TenantConnection (session)", TenantConnectionSessionAsync, Dataset, key);
         await Verify.OrderLookupAsync("hand-written set_config", HandWrittenAsync, Dataset, key);
         await Verify.OrderLookupAsync("role per tenant", RolePerTenantAsync, Dataset, key);
+        await Verify.OrderLookupAsync("same statements by hand", SameStatementsByHandAsync, Dataset, key);
 
         await using var connection = await _roles.OpenConnectionAsync();
         var user = await connection.ExecuteScalarAsync<string>("select current_user");
@@ -130,5 +152,6 @@ public sealed class OrderLookups : IAsyncDisposable
         await _sessionScope.DisposeAsync();
         await _recipe.DisposeAsync();
         await _roles.DisposeAsync();
+        await _byHand.DisposeAsync();
     }
 }

@@ -47,5 +47,9 @@ public class OpenQueryClose
     [Benchmark]
     public Task<Order?> RolePerTenant_SetRole() => _lookups.RolePerTenantAsync(NextKey());
 
+    /// <summary>Not a competitor: the same two statements by hand on raw Npgsql, the floor of any one-round-trip approach.</summary>
+    [Benchmark]
+    public Task<Order?> Floor_SameStatementsByHand() => _lookups.SameStatementsByHandAsync(NextKey());
+
     private OrderKey NextKey() => _keys[_next++ & (_keys.Length - 1)];
 }

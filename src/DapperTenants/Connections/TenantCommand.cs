@@ -13,8 +13,9 @@ namespace DapperTenants.Connections;
 /// </summary>
 internal sealed partial class TenantCommand : DbCommand
 {
-    private readonly NpgsqlCommand _inner = new();
+    private readonly NpgsqlCommand _inner;
     private TenantConnection? _connection;
+    private bool _disposed;
     private TenantTransaction? _transaction;
     private string _commandText = string.Empty;
 
@@ -25,6 +26,9 @@ internal sealed partial class TenantCommand : DbCommand
     public TenantCommand(TenantConnection connection)
     {
         _connection = connection;
+
+        // Npgsql keeps one disposed command per connection for reuse, as it does for its own CreateCommand callers.
+        _inner = connection.InnerConnection.CreateCommand();
     }
 
     [AllowNull]
@@ -226,9 +230,13 @@ internal sealed partial class TenantCommand : DbCommand
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             _batch?.Dispose();
+            _batch = null;
+
+            // Hands the inner command back to its connection's cache: this command must not touch it again.
             _inner.Dispose();
         }
 
@@ -265,6 +273,7 @@ internal sealed partial class TenantCommand : DbCommand
 
     private TenantConnection Bind()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var connection = _connection ?? throw new InvalidOperationException("The command has no connection. Create it with TenantConnection.CreateCommand().");
         if (connection.State != ConnectionState.Open)
         {
@@ -319,7 +328,12 @@ internal sealed partial class TenantCommand : DbCommand
             statement.Parameters.Add(parameter);
         }
 
-        _batch = new NpgsqlBatch(_inner.Connection, _inner.Transaction) { BatchCommands = { context, statement }, Timeout = _inner.CommandTimeout };
+        var batch = connection.InnerConnection.CreateBatch();
+        batch.Transaction = _inner.Transaction;
+        batch.Timeout = _inner.CommandTimeout;
+        batch.BatchCommands.Add(context);
+        batch.BatchCommands.Add(statement);
+        _batch = batch;
         return Mode.Batch;
     }
 

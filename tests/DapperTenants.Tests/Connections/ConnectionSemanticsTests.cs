@@ -1,3 +1,4 @@
+using Dapper;
 using System.Data;
 using DapperTenants.Tests.Support;
 using Npgsql;
@@ -167,5 +168,48 @@ public class ConnectionSemanticsTests
         connection.Close();
         connection.Open();
         changes.ShouldBe([(ConnectionState.Open, ConnectionState.Closed), (ConnectionState.Closed, ConnectionState.Open)]);
+    }
+
+    [Test]
+    public async Task StateChange_stops_when_the_last_handler_is_removed_and_each_handler_is_called_once()
+    {
+        await using var tenants = _db.CreateTenants();
+        await using var connection = tenants.Open(OrdersDatabase.Acme);
+        var first = 0;
+        var second = 0;
+        StateChangeEventHandler one = (_, _) => first++;
+        StateChangeEventHandler two = (_, _) => second++;
+        connection.StateChange += one;
+        connection.StateChange += two;
+        connection.Close();
+        connection.StateChange -= one;
+        connection.Open();
+        connection.StateChange -= two;
+        connection.StateChange -= two;
+        connection.Close();
+        connection.StateChange += two;
+        await connection.OpenAsync();
+        (first, second).ShouldBe((1, 3));
+    }
+
+    [Test]
+    public async Task A_disposed_command_refuses_to_run_and_the_next_command_works()
+    {
+        await using var tenants = _db.CreateTenants();
+        await using var connection = tenants.Open(OrdersDatabase.Globex);
+        var command = connection.CreateCommand();
+        command.CommandText = "select count(*) from orders where id < 10000";
+        command.Parameters.Add(new Npgsql.NpgsqlParameter("unused", 1));
+        command.ExecuteScalar().ShouldBe(3L);
+        command.Dispose();
+        Should.Throw<ObjectDisposedException>(() => command.ExecuteScalar());
+
+        // Npgsql hands the disposed inner command to the next CreateCommand: it must come back clean.
+        using var next = connection.CreateCommand();
+        next.Parameters.Count.ShouldBe(0);
+        next.CommandText = "select count(*) from orders where id > @min and id < 10000";
+        next.Parameters.Add(new Npgsql.NpgsqlParameter("min", (object)0L));
+        next.ExecuteScalar().ShouldBe(3L);
+        (await connection.QuerySingleAsync<long>("select count(*) from orders where id < 10000")).ShouldBe(3L);
     }
 }
