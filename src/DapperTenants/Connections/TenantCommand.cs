@@ -110,14 +110,24 @@ internal sealed partial class TenantCommand : DbCommand
         return mode == Mode.Plain ? FinishPlain(connection, _inner.ExecuteReader(behavior)) : Carry(mode, behavior);
     }
 
-    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
+    // Not async itself, so that the common path allocates one state machine (CarryAsync's), not two; failures before
+    // the execution still come back in the task, as from an async method.
+    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
     {
-        var connection = Bind();
-        var mode = ChooseMode(connection);
-        return mode == Mode.Plain
-            ? FinishPlain(connection, await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false))
-            : await CarryAsync(mode, behavior, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = Bind();
+            var mode = ChooseMode(connection);
+            return mode == Mode.Plain ? PlainReaderAsync(connection, behavior, cancellationToken) : CarryAsync(mode, behavior, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<DbDataReader>(e);
+        }
     }
+
+    private async Task<DbDataReader> PlainReaderAsync(TenantConnection connection, CommandBehavior behavior, CancellationToken cancellationToken) =>
+        FinishPlain(connection, await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false));
 
     public override int ExecuteNonQuery()
     {
@@ -205,7 +215,7 @@ internal sealed partial class TenantCommand : DbCommand
         }
     }
 
-    private async Task<TenantDataReader> CarryAsync(Mode mode, CommandBehavior behavior, CancellationToken cancellationToken)
+    private async Task<DbDataReader> CarryAsync(Mode mode, CommandBehavior behavior, CancellationToken cancellationToken)
     {
         NpgsqlDataReader? reader = null;
         try
@@ -311,7 +321,7 @@ internal sealed partial class TenantCommand : DbCommand
         if (_inner.CommandType == CommandType.Text && !HasPositionalParameters())
         {
             _inner.CommandText = connection.Source.CarryingText(_commandText);
-            _contextParameter = new NpgsqlParameter(TenantDataSource.ContextParameterName, NpgsqlDbType.Text) { Value = connection.Tenant };
+            _contextParameter = new NpgsqlParameter<string>(TenantDataSource.ContextParameterName, NpgsqlDbType.Text) { TypedValue = connection.Tenant };
             _inner.Parameters.Add(_contextParameter);
             return Mode.Prefix;
         }
@@ -319,7 +329,7 @@ internal sealed partial class TenantCommand : DbCommand
         // Positional parameters and stored procedures cannot share a command text with another statement: send a
         // real batch and lend it the caller's parameters for the duration of the execution.
         var context = new NpgsqlBatchCommand(connection.Source.ContextSqlPositional);
-        context.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = connection.Tenant });
+        context.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = connection.Tenant });
         var statement = new NpgsqlBatchCommand(_commandText) { CommandType = _inner.CommandType };
         var parameters = _inner.Parameters.ToArray();
         _inner.Parameters.Clear();
