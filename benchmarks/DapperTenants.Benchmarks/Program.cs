@@ -16,6 +16,7 @@ namespace DapperTenants.Benchmarks;
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job short   # a few minutes
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job dry     # CI: 10,000 rows, one iteration
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- chart                      # redraw benchmarks/results/ratios.svg
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- breakdown                  # scenario 1: client vs server CPU
 /// </code>
 /// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--installer-tables N</c>, <c>--keep-database</c>; everything else is
 /// BenchmarkDotNet's. A run that selects only classes marked <see cref="NoDatabaseAttribute"/> starts no server.
@@ -29,6 +30,15 @@ internal static class Program
         if (options.ChartOnly)
         {
             return RatioChart.Write(paths) ? 0 : 1;
+        }
+
+        if (options.BreakdownOnly)
+        {
+            var database = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
+            await using (database)
+            {
+                return await CostBreakdown.RunAsync(options.Operations);
+            }
         }
 
         var switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);

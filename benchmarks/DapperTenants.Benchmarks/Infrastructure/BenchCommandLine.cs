@@ -30,6 +30,12 @@ internal sealed class BenchCommandLine
     /// <summary><c>chart</c>: regenerate the SVG from the last results, run nothing.</summary>
     public bool ChartOnly { get; private init; }
 
+    /// <summary><c>breakdown</c>: split scenario 1's cost into client and server CPU, no BenchmarkDotNet run.</summary>
+    public bool BreakdownOnly { get; private init; }
+
+    /// <summary><c>--ops N</c>: operations per variant for <c>breakdown</c>.</summary>
+    public int Operations { get; private init; }
+
     /// <summary>A BenchmarkDotNet option that only prints (<c>--list</c>, <c>--help</c>): no database is needed.</summary>
     public bool InformationalOnly { get; private init; }
 
@@ -56,6 +62,8 @@ internal sealed class BenchCommandLine
         int? installerTables = null;
         var keep = false;
         var chart = false;
+        var breakdown = false;
+        var operations = 20_000;
         string? artifacts = null;
         var dry = false;
         for (var i = 0; i < args.Length; i++)
@@ -65,6 +73,12 @@ internal sealed class BenchCommandLine
             {
                 case "chart" when i == 0:
                     chart = true;
+                    continue;
+                case "breakdown" when i == 0:
+                    breakdown = true;
+                    continue;
+                case "--ops":
+                    operations = ParseCount(args, ref i);
                     continue;
                 case "--rows":
                     rows = ParseCount(args, ref i);
@@ -94,6 +108,8 @@ internal sealed class BenchCommandLine
         return new BenchCommandLine
         {
             ChartOnly = chart,
+            BreakdownOnly = breakdown,
+            Operations = operations,
             InformationalOnly = rest.Any(a => InformationalOptions.Contains(a, StringComparer.OrdinalIgnoreCase)),
             IsDry = dry,
             Rows = rows ?? (dry ? DryRows : FullRows),

@@ -32,6 +32,7 @@ public sealed class OrderLookups : IAsyncDisposable
     private OrderLookups(Dataset dataset, bool autoPrepare)
     {
         Dataset = dataset;
+        AutoPrepare = autoPrepare;
         _owner = BenchDataSources.Owner(autoPrepare);
         _transactionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Transaction);
         _sessionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Session);
@@ -48,6 +49,9 @@ public sealed class OrderLookups : IAsyncDisposable
     }
 
     public Dataset Dataset { get; }
+
+    /// <summary>Whether every pool has Npgsql's automatic preparation on.</summary>
+    public bool AutoPrepare { get; }
 
     public static async Task<OrderLookups> CreateAsync(bool autoPrepare) =>
         new(await Dataset.ReadAsync(BenchDataSources.OwnerConnectionString), autoPrepare);
@@ -105,6 +109,42 @@ public sealed class OrderLookups : IAsyncDisposable
         await using var reader = await command.ExecuteReaderAsync();
         await reader.NextResultAsync();
         return await reader.ReadAsync() ? reader.GetRowParser<Order>()(reader) : null;
+    }
+
+    /// <summary>The baseline, synchronous (for <see cref="CostBreakdown"/>, which measures the calling thread's CPU).</summary>
+    public Order? ExplicitWhere(OrderKey key)
+    {
+        using var connection = _owner.OpenConnection();
+        return connection.QueryFirstOrDefault<Order>(ExplicitWhereSql, new { key.Tenant, key.Id });
+    }
+
+    /// <summary>The library's default, synchronous.</summary>
+    public Order? TenantConnection(OrderKey key)
+    {
+        using var connection = _transactionScope.Open(key.Tenant);
+        return connection.QueryFirstOrDefault<Order>(PolicySql, new { key.Id });
+    }
+
+    /// <summary>The floor, synchronous.</summary>
+    public Order? SameStatementsByHand(OrderKey key)
+    {
+        using var connection = _byHand.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = SameStatementsSql;
+        command.Parameters.Add(new NpgsqlParameter<string>("Tenant", key.Tenant));
+        command.Parameters.Add(new NpgsqlParameter<long>("Id", key.Id));
+        using var reader = command.ExecuteReader();
+        reader.NextResult();
+        return reader.Read() ? reader.GetRowParser<Order>()(reader) : null;
+    }
+
+    /// <summary>The server process behind the idle connection of each pool that <see cref="CostBreakdown"/> uses.</summary>
+    public (int ExplicitWhere, int TenantConnection, int SameStatementsByHand) BackendProcessIds()
+    {
+        using var owner = _owner.OpenConnection();
+        using var tenant = _transactionScope.Open(Dataset.Tenant(1));
+        using var byHand = _byHand.OpenConnection();
+        return (owner.ProcessID, tenant.InnerConnection.ProcessID, byHand.ProcessID);
     }
 
     /// <summary>Opens <paramref name="connections"/> connections of every pool at once, so that the pools start full.</summary>

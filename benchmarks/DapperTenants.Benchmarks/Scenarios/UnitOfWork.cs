@@ -91,5 +91,33 @@ public class UnitOfWork
         return recent.Any() ? written : -1;
     }
 
+    /// <summary>The baseline's unit of work, synchronous (for <see cref="CostBreakdown"/>).</summary>
+    internal static int Raw(NpgsqlDataSource owner, OrderKey key)
+    {
+        using var connection = owner.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        var order = connection.QueryFirst<Order>(OrderPlain, new { key.Tenant, key.Id }, transaction);
+        var customer = connection.QueryFirst<Customer>(CustomerPlain, new { key.Tenant, Id = order.CustomerId }, transaction);
+        var recent = connection.Query<OrderSummary>(RecentPlain, new { key.Tenant }, transaction);
+        var written = connection.Execute(PayPlain, new { key.Tenant, OrderId = order.Id, Amount }, transaction);
+        written += connection.Execute(CreditPlain, new { key.Tenant, customer.Id, Amount }, transaction);
+        transaction.Commit();
+        return recent.Any() ? written : -1;
+    }
+
+    /// <summary>The library's unit of work, synchronous (for <see cref="CostBreakdown"/>).</summary>
+    internal static int Tenant(TenantDataSource tenants, OrderKey key)
+    {
+        using var connection = tenants.Open(key.Tenant);
+        using var transaction = connection.BeginTransaction();
+        var order = connection.QueryFirst<Order>(OrderRls, new { key.Id }, transaction);
+        var customer = connection.QueryFirst<Customer>(CustomerRls, new { Id = order.CustomerId }, transaction);
+        var recent = connection.Query<OrderSummary>(RecentRls, transaction: transaction);
+        var written = connection.Execute(PayRls, new { OrderId = order.Id, Amount }, transaction);
+        written += connection.Execute(CreditRls, new { customer.Id, Amount }, transaction);
+        transaction.Commit();
+        return recent.Any() ? written : -1;
+    }
+
     private OrderKey NextKey() => _keys[_next++ & (_keys.Length - 1)];
 }
