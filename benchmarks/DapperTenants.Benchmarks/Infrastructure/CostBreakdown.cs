@@ -2,21 +2,26 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Dapper;
 using DapperTenants.Benchmarks.Models;
+using DapperTenants.Benchmarks.Scenarios;
+using Npgsql;
 
 namespace DapperTenants.Benchmarks.Infrastructure;
 
 /// <summary>
-/// <c>breakdown</c>: where scenario 1's time goes. Runs the baseline, the floor (the same two statements by hand) and
-/// <see cref="TenantConnection"/> interleaved, one operation of each in turn, synchronously on one thread, and reports
-/// per operation the wall time, the CPU time of the calling thread (the client, system calls included) and the CPU
-/// time of the PostgreSQL backend serving each pool (the server). Not a BenchmarkDotNet run: a diagnosis that splits
-/// a ratio into client and server shares.
+/// <c>breakdown</c>: where the time of scenarios 1, 2 and 3 goes. Runs each scenario's variants interleaved, one
+/// operation of each in turn, synchronously on one thread, and reports per operation the wall time, the CPU time of the
+/// calling thread (the client, system calls included) and the CPU time of the PostgreSQL backend serving each variant
+/// (the server). Interleaving per operation makes the ratios immune to the drift that separates BenchmarkDotNet's
+/// cases by minutes on a shared machine. Not a BenchmarkDotNet run: a diagnosis that splits a ratio into client and
+/// server shares.
 /// </summary>
 /// <remarks>
-/// Thread CPU comes from <c>clock_gettime(CLOCK_THREAD_CPUTIME_ID)</c> and server CPU from
-/// <c>/proc/&lt;pid&gt;/stat</c> of the backend process, so both need Linux, and the server column needs the server on
-/// this machine (the throwaway local cluster; not a container or a remote host). Missing figures print as "n/a".
+/// Thread CPU comes from <c>clock_gettime(CLOCK_THREAD_CPUTIME_ID)</c> and server CPU from <c>/proc/&lt;pid&gt;/stat</c>
+/// of the backend process (10 ms ticks, so only meaningful over thousands of operations); both need Linux, and the
+/// server column needs the server on this machine (the throwaway local cluster, not a container or a remote host).
+/// Missing figures print as "n/a".
 /// </remarks>
 internal static class CostBreakdown
 {
@@ -24,158 +29,115 @@ internal static class CostBreakdown
 
     public static async Task<int> RunAsync(int operations)
     {
-        OrderLookups[] lookups = [await OrderLookups.CreateAsync(autoPrepare: false), await OrderLookups.CreateAsync(autoPrepare: true)];
-        try
-        {
-            return Run(lookups, operations);
-        }
-        finally
-        {
-            foreach (var lookup in lookups)
-            {
-                await lookup.DisposeAsync();
-            }
-        }
-    }
-
-    private static int Run(OrderLookups[] lookups, int operations)
-    {
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"Scenario 1 cost breakdown: {operations:N0} operations per variant, interleaved, synchronous, one thread.");
-        report.AppendLine();
-        report.AppendLine("| AutoPrepare | variant | wall µs/op | ratio | client thread CPU µs/op | server backend CPU µs/op |");
-        report.AppendLine("|---|---|---:|---:|---:|---:|");
-        foreach (var lookup in lookups)
+        report.AppendLine(CultureInfo.InvariantCulture, $"Cost breakdown: variants interleaved one operation at a time, synchronous, one thread; µs per operation.");
+        var dataset = await Dataset.ReadAsync(BenchDataSources.OwnerConnectionString);
+        foreach (var autoPrepare in new[] { false, true })
         {
-            var rows = Measure(lookup, operations);
-            var baseline = rows[0].Wall;
-            foreach (var row in rows)
-            {
-                report.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {lookup.AutoPrepare} | {row.Name} | {row.Wall:F1} | {row.Wall / baseline:F2} | {Format(row.ClientCpu)} | {Format(row.ServerCpu)} |");
-            }
+            await using var lookups = await OrderLookups.CreateAsync(autoPrepare);
+            Append(report, $"Scenario 1, open-query-close, {operations:N0} operations", autoPrepare, ScenarioOne(lookups, operations));
         }
 
-        report.AppendLine();
-        report.AppendLine(CultureInfo.InvariantCulture, $"Scenario 2 cost breakdown (open, begin, 3 reads, 2 writes, commit, close): {operations / 4:N0} units of work per variant, interleaved.");
-        report.AppendLine();
-        report.AppendLine("| AutoPrepare | variant | wall µs/op | ratio | client thread CPU µs/op | server backend CPU µs/op |");
-        report.AppendLine("|---|---|---:|---:|---:|---:|");
-        foreach (var lookup in lookups)
+        foreach (var autoPrepare in new[] { false, true })
         {
-            var rows = MeasureUnitOfWork(lookup.Dataset, lookup.AutoPrepare, operations / 4);
-            foreach (var row in rows)
-            {
-                report.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {lookup.AutoPrepare} | {row.Name} | {row.Wall:F1} | {row.Wall / rows[0].Wall:F2} | {Format(row.ClientCpu)} | {Format(row.ServerCpu)} |");
-            }
+            Append(report, $"Scenario 2, unit of work, {operations / 4:N0} operations", autoPrepare, ScenarioTwo(dataset, autoPrepare, operations / 4));
+        }
+
+        foreach (var autoPrepare in new[] { false, true })
+        {
+            Append(report, $"Scenario 3, point query on an open connection, {operations:N0} operations", autoPrepare, ScenarioThree(dataset, autoPrepare, aggregate: false, operations));
+            Append(report, $"Scenario 3, tenant-wide aggregate on an open connection, {operations / 4:N0} operations", autoPrepare, ScenarioThree(dataset, autoPrepare, aggregate: true, operations / 4));
         }
 
         Console.WriteLine(report.ToString());
         return 0;
     }
 
-    private static List<(string Name, double Wall, double? ClientCpu, double? ServerCpu)> MeasureUnitOfWork(Dataset dataset, bool autoPrepare, int operations)
+    private static List<Row> ScenarioOne(OrderLookups lookups, int operations)
+    {
+        var keys = lookups.Dataset.DrawKeys(4096, seed: 42);
+        Variant[] variants =
+        [
+            new("Raw_ExplicitWhere (baseline)", i => lookups.ExplicitWhere(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().ExplicitWhere),
+            new("Floor_SameStatementsByHand", i => lookups.SameStatementsByHand(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().SameStatementsByHand),
+            new("TenantConnection_Transaction", i => lookups.TenantConnection(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().TenantConnection),
+        ];
+        return Measure(variants, operations);
+    }
+
+    private static List<Row> ScenarioTwo(Dataset dataset, bool autoPrepare, int operations)
     {
         var keys = dataset.DrawKeys(4096, seed: 2);
         using var owner = BenchDataSources.Owner(autoPrepare);
         using var tenants = BenchDataSources.Tenants(autoPrepare);
-        var variants = new (string Name, Func<OrderKey, int> Run)[]
-        {
-            ("Raw_ExplicitWhere (baseline)", key => Scenarios.UnitOfWork.Raw(owner, key)),
-            ("TenantConnection_Transaction", key => Scenarios.UnitOfWork.Tenant(tenants, key)),
-        };
-        for (var i = 0; i < 200; i++)
-        {
-            foreach (var variant in variants)
-            {
-                CheckWritten(variant.Run(keys[i & 4095]), variant.Name);
-            }
-        }
-
-        int OwnerPid()
-        {
-            using var connection = owner.OpenConnection();
-            return connection.ProcessID;
-        }
-
-        int TenantPid()
-        {
-            using var connection = tenants.Open(dataset.Tenant(1));
-            return connection.InnerConnection.ProcessID;
-        }
-
-        int[] backends = [OwnerPid(), TenantPid()];
-        var serverBefore = backends.Select(ProcessCpuMicroseconds).ToArray();
-        var wall = new double[variants.Length];
-        var client = new double?[variants.Length];
-        Array.Fill(client, 0);
-        for (var i = 0; i < operations; i++)
-        {
-            var key = keys[i & 4095];
-            for (var v = 0; v < variants.Length; v++)
-            {
-                var cpu = ThreadCpuMicroseconds();
-                var start = Stopwatch.GetTimestamp();
-                CheckWritten(variants[v].Run(key), variants[v].Name);
-                wall[v] += Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-                client[v] = ThreadCpuMicroseconds() - cpu + client[v];
-            }
-        }
-
-        var serverAfter = backends.Select(ProcessCpuMicroseconds).ToArray();
-        var samePids = OwnerPid() == backends[0] && TenantPid() == backends[1];
-        return
+        Variant[] variants =
         [
-            .. variants.Select((variant, v) => (
-                variant.Name,
-                wall[v] / operations,
-                client[v] / operations,
-                samePids ? (serverAfter[v] - serverBefore[v]) / operations : null)),
+            new("Raw_ExplicitWhere (baseline)", i => UnitOfWork.Raw(owner, keys[i & 4095]) == 2, () =>
+            {
+                using var connection = owner.OpenConnection();
+                return connection.ProcessID;
+            }),
+            new("TenantConnection_Transaction", i => UnitOfWork.Tenant(tenants, keys[i & 4095]) == 2, () =>
+            {
+                using var connection = tenants.Open(dataset.Tenant(1));
+                return connection.InnerConnection.ProcessID;
+            }),
         ];
+        return Measure(variants, operations);
     }
 
-    private static void CheckWritten(int written, string variant)
+    private static List<Row> ScenarioThree(Dataset dataset, bool autoPrepare, bool aggregate, int operations)
     {
-        if (written != 2)
-        {
-            throw new InvalidOperationException($"{variant}: the unit of work did not write one payment and one customer.");
-        }
+        var tenantIndex = dataset.DrawKeys(1, seed: 3)[0].TenantIndex;
+        var keys = dataset.DrawKeysOfTenant(tenantIndex, 4096, seed: 3);
+        var tenant = dataset.Tenant(tenantIndex);
+        using var ownerSource = BenchDataSources.Owner(autoPrepare);
+        using var appSource = BenchDataSources.App(autoPrepare);
+        using var tenantSource = BenchDataSources.Tenants(autoPrepare);
+        using var plain = ownerSource.OpenConnection();
+        using var policy = appSource.OpenConnection();
+        policy.Execute("select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, false)", new { Tenant = tenant });
+        using var tenantConnection = tenantSource.Open(tenant);
+        var expected = dataset.OrdersPerTenant;
+        Variant[] variants = aggregate
+            ?
+            [
+                new("Aggregate_ExplicitWhere (baseline)", _ => plain.QuerySingle<TenantTotals>(RlsCost.AggregatePlain, new { Tenant = tenant }).Count == expected, () => plain.ProcessID),
+                new("Aggregate_Policy", _ => policy.QuerySingle<TenantTotals>(RlsCost.AggregateRls).Count == expected, () => policy.ProcessID),
+                new("Aggregate_TenantConnection", _ => tenantConnection.QuerySingle<TenantTotals>(RlsCost.AggregateRls).Count == expected, () => tenantConnection.InnerConnection.ProcessID),
+            ]
+            :
+            [
+                new("Point_ExplicitWhere (baseline)", i => plain.QueryFirstOrDefault<Order>(RlsCost.PointPlain, new { keys[i & 4095].Tenant, keys[i & 4095].Id }) is not null, () => plain.ProcessID),
+                new("Point_Policy", i => policy.QueryFirstOrDefault<Order>(RlsCost.PointRls, new { keys[i & 4095].Id }) is not null, () => policy.ProcessID),
+                new("Point_TenantConnection", i => tenantConnection.QueryFirstOrDefault<Order>(RlsCost.PointRls, new { keys[i & 4095].Id }) is not null, () => tenantConnection.InnerConnection.ProcessID),
+            ];
+        return Measure(variants, operations);
     }
 
-    private static List<(string Name, double Wall, double? ClientCpu, double? ServerCpu)> Measure(OrderLookups lookups, int operations)
+    private static List<Row> Measure(Variant[] variants, int operations)
     {
-        var keys = lookups.Dataset.DrawKeys(4096, seed: 42);
-        var variants = new (string Name, Func<OrderKey, Order?> Run)[]
-        {
-            ("Raw_ExplicitWhere (baseline)", lookups.ExplicitWhere),
-            ("Floor_SameStatementsByHand", lookups.SameStatementsByHand),
-            ("TenantConnection_Transaction", lookups.TenantConnection),
-        };
-
-        // Warm up: JIT, pools, plans, the catalog.
-        for (var i = 0; i < 500; i++)
+        // Warm up: JIT, pools, plans, the catalog; and every variant must find its row.
+        for (var i = 0; i < Math.Min(500, operations); i++)
         {
             foreach (var variant in variants)
             {
-                Check(variant.Run(keys[i & 4095]), variant.Name);
+                Check(variant, i);
             }
         }
 
-        var pids = lookups.BackendProcessIds();
-        int[] backends = [pids.ExplicitWhere, pids.SameStatementsByHand, pids.TenantConnection];
+        var backends = variants.Select(v => v.BackendPid()).ToArray();
         var serverBefore = backends.Select(ProcessCpuMicroseconds).ToArray();
         var wall = new double[variants.Length];
         var client = new double?[variants.Length];
         Array.Fill(client, 0);
         for (var i = 0; i < operations; i++)
         {
-            var key = keys[i & 4095];
             for (var v = 0; v < variants.Length; v++)
             {
                 var cpu = ThreadCpuMicroseconds();
                 var start = Stopwatch.GetTimestamp();
-                Check(variants[v].Run(key), variants[v].Name);
+                Check(variants[v], i);
                 wall[v] += Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                 client[v] = ThreadCpuMicroseconds() - cpu + client[v];
             }
@@ -183,24 +145,37 @@ internal static class CostBreakdown
 
         var serverAfter = backends.Select(ProcessCpuMicroseconds).ToArray();
 
-        // Each pool must have served every operation from the one backend measured; otherwise its CPU is incomplete.
-        var after = lookups.BackendProcessIds();
-        var samePids = after == pids;
+        // A variant's server CPU counts only if one backend served all its operations.
+        var samePids = variants.Select((v, i) => v.BackendPid() == backends[i]).ToArray();
         return
         [
-            .. variants.Select((variant, v) => (
+            .. variants.Select((variant, v) => new Row(
                 variant.Name,
                 wall[v] / operations,
                 client[v] / operations,
-                samePids ? (serverAfter[v] - serverBefore[v]) / operations : null)),
+                samePids[v] ? (serverAfter[v] - serverBefore[v]) / operations : null)),
         ];
     }
 
-    private static void Check(Order? order, string variant)
+    private static void Check(Variant variant, int operation)
     {
-        if (order is null)
+        if (!variant.Run(operation))
         {
-            throw new InvalidOperationException($"{variant} returned no order for a key of the data set: the breakdown would measure an empty lookup.");
+            throw new InvalidOperationException($"{variant.Name} did not return the expected rows: the breakdown would measure an empty operation.");
+        }
+    }
+
+    private static void Append(StringBuilder report, string title, bool autoPrepare, List<Row> rows)
+    {
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"{title}, Max Auto Prepare {(autoPrepare ? BenchDataSources.MaxAutoPrepare : 0)}:");
+        report.AppendLine();
+        report.AppendLine("| variant | wall | ratio | client thread CPU | server backend CPU |");
+        report.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var row in rows)
+        {
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"| {row.Name} | {row.Wall:F1} | {row.Wall / rows[0].Wall:F2} | {Format(row.ClientCpu)} | {Format(row.ServerCpu)} |");
         }
     }
 
@@ -234,6 +209,10 @@ internal static class CostBreakdown
 
     [DllImport("libc", EntryPoint = "clock_gettime")]
     private static extern int clock_gettime(int clockId, out TimeSpec time);
+
+    private sealed record Variant(string Name, Func<int, bool> Run, Func<int> BackendPid);
+
+    private sealed record Row(string Name, double Wall, double? ClientCpu, double? ServerCpu);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeSpec

@@ -23,10 +23,10 @@ namespace DapperTenants.Benchmarks.Scenarios;
 [CategoriesColumn]
 public class RlsCost
 {
-    private const string PointPlain = "select id, tenant, customer_id as CustomerId, total, created_at as CreatedAt from orders_plain where tenant = @Tenant and id = @Id";
-    private const string PointRls = "select id, tenant, customer_id as CustomerId, total, created_at as CreatedAt from orders where id = @Id";
-    private const string AggregatePlain = "select count(*) as Count, coalesce(sum(total), 0) as Sum from orders_plain where tenant = @Tenant";
-    private const string AggregateRls = "select count(*) as Count, coalesce(sum(total), 0) as Sum from orders";
+    internal const string PointPlain = "select id, tenant, customer_id as CustomerId, total, created_at as CreatedAt from orders_plain where tenant = @Tenant and id = @Id";
+    internal const string PointRls = "select id, tenant, customer_id as CustomerId, total, created_at as CreatedAt from orders where id = @Id";
+    internal const string AggregatePlain = "select count(*) as Count, coalesce(sum(total), 0) as Sum from orders_plain where tenant = @Tenant";
+    internal const string AggregateRls = "select count(*) as Count, coalesce(sum(total), 0) as Sum from orders";
 
     private NpgsqlDataSource _ownerSource = null!;
     private NpgsqlDataSource _appSource = null!;
