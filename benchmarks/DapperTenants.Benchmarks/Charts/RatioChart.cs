@@ -43,7 +43,7 @@ internal static class RatioChart
             ("TenantConnection_Session", "TenantConnection, session scope"),
             ("HandWritten_SetConfig", "hand-written: set_config, then query"),
             ("RolePerTenant_SetRole", "role per tenant: SET ROLE, then query"),
-            ("Floor_SameStatementsByHand", "floor: the same two statements by hand, raw Npgsql"),
+            ("Floor_SameStatementsByHand", "floor: the same statements by hand"),
         ]),
         new("UnitOfWork", "Scenario 2 · unit of work: 3 reads, 2 writes, commit", 1.05,
         [
