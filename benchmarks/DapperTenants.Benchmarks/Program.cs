@@ -37,7 +37,7 @@ internal static class Program
             var database = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
             await using (database)
             {
-                return await CostBreakdown.RunAsync(options.Operations);
+                return await CostBreakdown.RunAsync(options.Operations, options.Pin);
             }
         }
 

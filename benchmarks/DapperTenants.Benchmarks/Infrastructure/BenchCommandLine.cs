@@ -33,6 +33,9 @@ internal sealed class BenchCommandLine
     /// <summary><c>breakdown</c>: split scenario 1's cost into client and server CPU, no BenchmarkDotNet run.</summary>
     public bool BreakdownOnly { get; private init; }
 
+    /// <summary><c>--pin</c>: <c>breakdown</c> puts itself and the PostgreSQL server on separate CPUs.</summary>
+    public bool Pin { get; private init; }
+
     /// <summary><c>--ops N</c>: operations per variant for <c>breakdown</c>.</summary>
     public int Operations { get; private init; }
 
@@ -64,6 +67,7 @@ internal sealed class BenchCommandLine
         var chart = false;
         var breakdown = false;
         var operations = 20_000;
+        var pin = false;
         string? artifacts = null;
         var dry = false;
         for (var i = 0; i < args.Length; i++)
@@ -76,6 +80,9 @@ internal sealed class BenchCommandLine
                     continue;
                 case "breakdown" when i == 0:
                     breakdown = true;
+                    continue;
+                case "--pin":
+                    pin = true;
                     continue;
                 case "--ops":
                     operations = ParseCount(args, ref i);
@@ -110,6 +117,7 @@ internal sealed class BenchCommandLine
             ChartOnly = chart,
             BreakdownOnly = breakdown,
             Operations = operations,
+            Pin = pin,
             InformationalOnly = rest.Any(a => InformationalOptions.Contains(a, StringComparer.OrdinalIgnoreCase)),
             IsDry = dry,
             Rows = rows ?? (dry ? DryRows : FullRows),

@@ -27,10 +27,15 @@ internal static class CostBreakdown
 {
     private const int ClockThreadCpuTime = 3;
 
-    public static async Task<int> RunAsync(int operations)
+    public static async Task<int> RunAsync(int operations, bool pin)
     {
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"Cost breakdown: variants interleaved one operation at a time, synchronous, one thread; µs per operation.");
+        if (pin)
+        {
+            report.AppendLine(await PinAsync());
+        }
+
         var dataset = await Dataset.ReadAsync(BenchDataSources.OwnerConnectionString);
         foreach (var autoPrepare in new[] { false, true })
         {
@@ -51,6 +56,68 @@ internal static class CostBreakdown
 
         Console.WriteLine(report.ToString());
         return 0;
+    }
+
+    /// <summary>
+    /// Puts this process on the first CPU and the PostgreSQL server (the postmaster and every process it has started;
+    /// backends forked later inherit it) on the last one, so that client and server never compete for a core and no
+    /// variant's backend is luckier with its placement than another's.
+    /// </summary>
+    private static async Task<string> PinAsync()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2)
+        {
+            throw new InvalidOperationException("--pin needs Linux and at least 2 CPUs.");
+        }
+
+        await using var connection = new NpgsqlConnection(BenchDataSources.OwnerConnectionString);
+        await connection.OpenAsync();
+        var postmaster = ParentOf(connection.ProcessID)
+            ?? throw new InvalidOperationException("--pin needs the PostgreSQL server on this machine (the throwaway local cluster): its processes are not visible here.");
+        var serverCpu = Environment.ProcessorCount - 1;
+        var pinned = 0;
+        foreach (var pid in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Select(name => int.TryParse(name, out var id) ? id : 0))
+        {
+            if (pid == postmaster || (pid != 0 && ParentOf(pid) == postmaster))
+            {
+                RunTaskset(pid, serverCpu);
+                pinned++;
+            }
+        }
+
+        Process.GetCurrentProcess().ProcessorAffinity = 1;
+        return string.Create(CultureInfo.InvariantCulture, $"Pinned: this process to CPU 0, PostgreSQL ({pinned} processes, postmaster {postmaster}) to CPU {serverCpu}.");
+    }
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(text[(text.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static void RunTaskset(int pid, int cpu)
+    {
+        using var taskset = Process.Start(new ProcessStartInfo("taskset", ["-p", "-c", cpu.ToString(CultureInfo.InvariantCulture), pid.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        }) ?? throw new InvalidOperationException("--pin needs taskset (util-linux).");
+        taskset.WaitForExit();
+        if (taskset.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"taskset could not pin process {pid}: {taskset.StandardError.ReadToEnd().Trim()}");
+        }
     }
 
     private static List<Row> ScenarioOne(OrderLookups lookups, int operations)
