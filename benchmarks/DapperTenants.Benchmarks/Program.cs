@@ -17,8 +17,9 @@ namespace DapperTenants.Benchmarks;
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job dry     # CI: 10,000 rows, one iteration
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- chart                      # redraw benchmarks/results/ratios.svg
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- breakdown                  # scenario 1: client vs server CPU
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- wakeups --perf             # scenario 1: the client's waits
 /// </code>
-/// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--installer-tables N</c>, <c>--keep-database</c>; everything else is
+/// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--installer-tables N</c>, <c>--keep-database</c>, and for <c>breakdown</c>/<c>wakeups</c> <c>--ops N</c>, <c>--pin</c>, <c>--perf</c>; everything else is
 /// BenchmarkDotNet's. A run that selects only classes marked <see cref="NoDatabaseAttribute"/> starts no server.
 /// </remarks>
 internal static class Program
@@ -32,12 +33,14 @@ internal static class Program
             return RatioChart.Write(paths) ? 0 : 1;
         }
 
-        if (options.BreakdownOnly)
+        if (options.BreakdownOnly || options.WakeupsOnly)
         {
             var database = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
             await using (database)
             {
-                return await CostBreakdown.RunAsync(options.Operations, options.Pin);
+                return options.WakeupsOnly
+                    ? await WakeupCount.RunAsync(options.Operations, options.Perf)
+                    : await CostBreakdown.RunAsync(options.Operations, options.Pin);
             }
         }
 

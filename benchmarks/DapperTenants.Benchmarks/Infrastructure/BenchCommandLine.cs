@@ -33,10 +33,16 @@ internal sealed class BenchCommandLine
     /// <summary><c>breakdown</c>: split scenario 1's cost into client and server CPU, no BenchmarkDotNet run.</summary>
     public bool BreakdownOnly { get; private init; }
 
+    /// <summary><c>wakeups</c>: count the client's waits for responses in scenario 1, no BenchmarkDotNet run.</summary>
+    public bool WakeupsOnly { get; private init; }
+
+    /// <summary><c>--perf</c>: <c>wakeups</c> counts the client's system calls with <c>perf stat</c>.</summary>
+    public bool Perf { get; private init; }
+
     /// <summary><c>--pin</c>: <c>breakdown</c> puts itself and the PostgreSQL server on separate CPUs.</summary>
     public bool Pin { get; private init; }
 
-    /// <summary><c>--ops N</c>: operations per variant for <c>breakdown</c>.</summary>
+    /// <summary><c>--ops N</c>: operations per variant for <c>breakdown</c> and <c>wakeups</c>.</summary>
     public int Operations { get; private init; }
 
     /// <summary>A BenchmarkDotNet option that only prints (<c>--list</c>, <c>--help</c>): no database is needed.</summary>
@@ -66,8 +72,10 @@ internal sealed class BenchCommandLine
         var keep = false;
         var chart = false;
         var breakdown = false;
+        var wakeups = false;
         var operations = 20_000;
         var pin = false;
+        var perf = false;
         string? artifacts = null;
         var dry = false;
         for (var i = 0; i < args.Length; i++)
@@ -80,6 +88,12 @@ internal sealed class BenchCommandLine
                     continue;
                 case "breakdown" when i == 0:
                     breakdown = true;
+                    continue;
+                case "wakeups" when i == 0:
+                    wakeups = true;
+                    continue;
+                case "--perf":
+                    perf = true;
                     continue;
                 case "--pin":
                     pin = true;
@@ -116,8 +130,10 @@ internal sealed class BenchCommandLine
         {
             ChartOnly = chart,
             BreakdownOnly = breakdown,
+            WakeupsOnly = wakeups,
             Operations = operations,
             Pin = pin,
+            Perf = perf,
             InformationalOnly = rest.Any(a => InformationalOptions.Contains(a, StringComparer.OrdinalIgnoreCase)),
             IsDry = dry,
             Rows = rows ?? (dry ? DryRows : FullRows),
