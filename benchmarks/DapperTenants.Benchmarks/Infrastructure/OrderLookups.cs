@@ -20,6 +20,7 @@ public sealed class OrderLookups : IAsyncDisposable
     private const string RolePolicySql = "select " + Columns + " from orders_by_role where id = @Id";
     private const string SetConfigSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, false)";
     private const string SameStatementsSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, true);" + PolicySql;
+    private const string PipelinedReset = "discard all;";
 
     private readonly NpgsqlDataSource _owner;
     private readonly TenantDataSource _transactionScope;
@@ -27,6 +28,8 @@ public sealed class OrderLookups : IAsyncDisposable
     private readonly NpgsqlDataSource _recipe;
     private readonly NpgsqlDataSource _roles;
     private readonly NpgsqlDataSource _byHand;
+    private readonly NpgsqlDataSource _ownerNoReset;
+    private readonly NpgsqlDataSource _byHandNoReset;
     private readonly string[] _setRole;
 
     private OrderLookups(Dataset dataset, bool autoPrepare)
@@ -39,6 +42,8 @@ public sealed class OrderLookups : IAsyncDisposable
         _recipe = BenchDataSources.App(autoPrepare);
         _roles = BenchDataSources.App(autoPrepare);
         _byHand = BenchDataSources.App(autoPrepare);
+        _ownerNoReset = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(BenchDataSources.With(BenchDataSources.OwnerConnectionString, autoPrepare)) { NoResetOnClose = true }.ConnectionString);
+        _byHandNoReset = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(BenchDataSources.With(BenchDataSources.AppConnectionString, autoPrepare)) { NoResetOnClose = true }.ConnectionString);
 
         // What a role-per-tenant application sends: the role is an identifier, so it cannot be a bound parameter.
         _setRole = new string[dataset.Tenants + 1];
@@ -138,6 +143,43 @@ public sealed class OrderLookups : IAsyncDisposable
         return reader.Read() ? reader.GetRowParser<Order>()(reader) : null;
     }
 
+    /// <summary>
+    /// A what-if for <see cref="WakeupCount"/>, not a competitor: the baseline's query by hand, on a pool without Npgsql's
+    /// reset, with the reset (<c>discard all</c>) sent as the first statement of the same command instead. Npgsql sends
+    /// its reset as a separate simple-protocol query that the server answers in a flush of its own; pipelined, the
+    /// whole response comes in one. Only valid without auto-prepare (<c>discard all</c> drops prepared statements).
+    /// </summary>
+    public Order? ExplicitWherePipelinedReset(OrderKey key)
+    {
+        using var connection = _ownerNoReset.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = PipelinedReset + ExplicitWhereSql;
+        command.Parameters.Add(new NpgsqlParameter<string>("Tenant", key.Tenant));
+        command.Parameters.Add(new NpgsqlParameter<long>("Id", key.Id));
+        using var reader = command.ExecuteReader();
+        return ReadOrder(reader);
+    }
+
+    /// <summary>The same what-if for the floor: <c>discard all</c>, <c>set_config(…, true)</c> and the query in one command.</summary>
+    public Order? SameStatementsPipelinedReset(OrderKey key)
+    {
+        using var connection = _byHandNoReset.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = PipelinedReset + SameStatementsSql;
+        command.Parameters.Add(new NpgsqlParameter<string>("Tenant", key.Tenant));
+        command.Parameters.Add(new NpgsqlParameter<long>("Id", key.Id));
+        using var reader = command.ExecuteReader();
+        return ReadOrder(reader);
+    }
+
+    /// <summary>The server processes behind the two what-if pools.</summary>
+    public (int ExplicitWhere, int SameStatements) PipelinedResetProcessIds()
+    {
+        using var owner = _ownerNoReset.OpenConnection();
+        using var byHand = _byHandNoReset.OpenConnection();
+        return (owner.ProcessID, byHand.ProcessID);
+    }
+
     /// <summary>The server process behind the idle connection of each pool that <see cref="CostBreakdown"/> uses.</summary>
     public (int ExplicitWhere, int TenantConnection, int SameStatementsByHand) BackendProcessIds()
     {
@@ -193,5 +235,22 @@ public sealed class OrderLookups : IAsyncDisposable
         await _recipe.DisposeAsync();
         await _roles.DisposeAsync();
         await _byHand.DisposeAsync();
+        await _ownerNoReset.DisposeAsync();
+        await _byHandNoReset.DisposeAsync();
+    }
+
+    // Skips to the orders result (Npgsql reports statements without a result set, such as discard all, as results
+    // without fields) and maps its row.
+    private static Order? ReadOrder(NpgsqlDataReader reader)
+    {
+        while (reader.FieldCount == 0 || reader.GetName(0) != "id")
+        {
+            if (!reader.NextResult())
+            {
+                return null;
+            }
+        }
+
+        return reader.Read() ? reader.GetRowParser<Order>()(reader) : null;
     }
 }

@@ -57,6 +57,17 @@ internal static class WakeupCount
                 new("Floor_SameStatementsByHand", i => lookups.SameStatementsByHand(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().SameStatementsByHand),
                 new("TenantConnection_Transaction", i => lookups.TenantConnection(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().TenantConnection),
             ];
+            if (!autoPrepare)
+            {
+                // What-ifs: Npgsql's reset pipelined with the statements instead of sent ahead of them (see OrderLookups).
+                variants =
+                [
+                    .. variants,
+                    new("WhatIf_Raw_PipelinedReset", i => lookups.ExplicitWherePipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().ExplicitWhere),
+                    new("WhatIf_Floor_PipelinedReset", i => lookups.SameStatementsPipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().SameStatements),
+                ];
+            }
+
             var totals = Measure(variants, Math.Max(1, operations / Rounds), usePerf && perf is null);
             report.AppendLine();
             report.AppendLine(CultureInfo.InvariantCulture, $"Scenario 1, open-query-close, Max Auto Prepare {(autoPrepare ? BenchDataSources.MaxAutoPrepare : 0)}:");
