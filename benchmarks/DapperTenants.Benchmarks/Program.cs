@@ -16,6 +16,7 @@ namespace DapperTenants.Benchmarks;
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job short   # a few minutes
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job dry     # CI: 10,000 rows, one iteration
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- chart                      # redraw benchmarks/results/ratios.svg
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*OpenQueryClose*' --pin   # client on CPU 0, PostgreSQL on the last
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- breakdown                  # scenario 1: client vs server CPU
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- wakeups --perf             # scenario 1: the client's waits
 /// </code>
@@ -64,6 +65,12 @@ internal static class Program
             var fixture = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
             await using (fixture)
             {
+                if (options.Pin)
+                {
+                    // BenchmarkDotNet's benchmark processes inherit this process's CPU.
+                    Console.WriteLine("// " + await CostBreakdown.PinAsync());
+                }
+
                 summaries = [.. switcher.Run(options.BenchmarkArguments, config)];
             }
         }

@@ -39,7 +39,7 @@ internal sealed class BenchCommandLine
     /// <summary><c>--perf</c>: <c>wakeups</c> counts the client's system calls with <c>perf stat</c>.</summary>
     public bool Perf { get; private init; }
 
-    /// <summary><c>--pin</c>: <c>breakdown</c> puts itself and the PostgreSQL server on separate CPUs.</summary>
+    /// <summary><c>--pin</c>: <c>breakdown</c> (or a BenchmarkDotNet run, whose benchmark processes inherit it) puts itself and the PostgreSQL server on separate CPUs.</summary>
     public bool Pin { get; private init; }
 
     /// <summary><c>--ops N</c>: operations per variant for <c>breakdown</c> and <c>wakeups</c>.</summary>

@@ -63,7 +63,7 @@ internal static class CostBreakdown
     /// backends forked later inherit it) on the last one, so that client and server never compete for a core and no
     /// variant's backend is luckier with its placement than another's.
     /// </summary>
-    private static async Task<string> PinAsync()
+    internal static async Task<string> PinAsync()
     {
         if (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2)
         {
@@ -85,7 +85,16 @@ internal static class CostBreakdown
             }
         }
 
-        Process.GetCurrentProcess().ProcessorAffinity = 1;
+        // Every thread of this process, not only the main one (Process.ProcessorAffinity pins just the thread whose id is
+        // the process id, which here sits idle under the async Main); threads started later inherit their creator's CPU.
+        RunTaskset(Environment.ProcessId, 0, allThreads: true);
+        var unpinned = Directory.EnumerateDirectories($"/proc/{Environment.ProcessId}/task")
+            .Count(task => !File.ReadAllLines(Path.Combine(task, "status")).Contains("Cpus_allowed_list:\t0"));
+        if (unpinned > 0)
+        {
+            throw new InvalidOperationException($"--pin: {unpinned} threads of this process are not on CPU 0 after taskset.");
+        }
+
         return string.Create(CultureInfo.InvariantCulture, $"Pinned: this process to CPU 0, PostgreSQL ({pinned} processes, postmaster {postmaster}) to CPU {serverCpu}.");
     }
 
@@ -106,9 +115,10 @@ internal static class CostBreakdown
         }
     }
 
-    private static void RunTaskset(int pid, int cpu)
+    private static void RunTaskset(int pid, int cpu, bool allThreads = false)
     {
-        using var taskset = Process.Start(new ProcessStartInfo("taskset", ["-p", "-c", cpu.ToString(CultureInfo.InvariantCulture), pid.ToString(CultureInfo.InvariantCulture)])
+        string[] arguments = [.. allThreads ? ["-a"] : Array.Empty<string>(), "-p", "-c", cpu.ToString(CultureInfo.InvariantCulture), pid.ToString(CultureInfo.InvariantCulture)];
+        using var taskset = Process.Start(new ProcessStartInfo("taskset", arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
