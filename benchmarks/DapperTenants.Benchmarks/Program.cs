@@ -34,13 +34,19 @@ internal static class Program
             return RatioChart.Write(paths) ? 0 : 1;
         }
 
+        if (options.Perf && !options.WakeupsOnly)
+        {
+            Console.Error.WriteLine("--perf only applies to wakeups: dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- wakeups --perf");
+            return 2;
+        }
+
         if (options.BreakdownOnly || options.WakeupsOnly)
         {
             var database = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
             await using (database)
             {
                 return options.WakeupsOnly
-                    ? await WakeupCount.RunAsync(options.Operations, options.Perf)
+                    ? await WakeupCount.RunAsync(options.Operations, options.Perf, options.Pin)
                     : await CostBreakdown.RunAsync(options.Operations, options.Pin);
             }
         }

@@ -33,7 +33,7 @@ internal static class WakeupCount
         "-e", "syscalls:sys_enter_futex",
     ];
 
-    public static async Task<int> RunAsync(int operations, bool usePerf)
+    public static async Task<int> RunAsync(int operations, bool usePerf, bool pin)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -47,6 +47,11 @@ internal static class WakeupCount
         report.AppendLine(!usePerf ? "perf: not used (--perf counts the client's system calls); its columns print as n/a."
             : perf is null ? "perf: counting the client's system calls (its tracepoints slow them: compare times only with another --perf run)."
             : $"perf: not available ({perf}); its columns print as n/a.");
+        if (pin)
+        {
+            report.AppendLine(await CostBreakdown.PinAsync());
+        }
+
         foreach (var autoPrepare in new[] { false, true })
         {
             await using var lookups = await OrderLookups.CreateAsync(autoPrepare);
