@@ -49,7 +49,18 @@ public sealed class RoundTripCounter : IAsyncDisposable
         {
             foreach (var client in _clients)
             {
-                client.Client.LingerState = new LingerOption(true, 0);
+                // A pump that saw its side close has already disposed the pair (Client is then null).
+                try
+                {
+                    if (client.Client is { } socket)
+                    {
+                        socket.LingerState = new LingerOption(true, 0);
+                    }
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+                {
+                }
+
                 client.Dispose();
             }
 
