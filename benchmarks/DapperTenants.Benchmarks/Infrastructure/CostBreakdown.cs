@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using Dapper;
 using DapperTenants.Benchmarks.Models;
@@ -25,8 +24,6 @@ namespace DapperTenants.Benchmarks.Infrastructure;
 /// </remarks>
 internal static class CostBreakdown
 {
-    private const int ClockThreadCpuTime = 3;
-
     public static async Task<int> RunAsync(int operations, bool pin)
     {
         var report = new StringBuilder();
@@ -130,16 +127,18 @@ internal static class CostBreakdown
         }
     }
 
-    private static List<Row> ScenarioOne(OrderLookups lookups, int operations)
+    private static List<Row> ScenarioOne(OrderLookups lookups, int operations) => Measure(ScenarioOneVariants(lookups), operations);
+
+    /// <summary>Scenario 1's baseline, floor and default, synchronous (shared with <see cref="WakeupCount"/>).</summary>
+    internal static Variant[] ScenarioOneVariants(OrderLookups lookups)
     {
         var keys = lookups.Dataset.DrawKeys(4096, seed: 42);
-        Variant[] variants =
+        return
         [
             new("Raw_ExplicitWhere (baseline)", i => lookups.ExplicitWhere(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().ExplicitWhere),
             new("Floor_SameStatementsByHand", i => lookups.SameStatementsByHand(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().SameStatementsByHand),
             new("TenantConnection_Transaction", i => lookups.TenantConnection(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().TenantConnection),
         ];
-        return Measure(variants, operations);
     }
 
     private static List<Row> ScenarioTwo(Dataset dataset, bool autoPrepare, int operations)
@@ -204,7 +203,7 @@ internal static class CostBreakdown
         }
 
         var backends = variants.Select(v => v.BackendPid()).ToArray();
-        var serverBefore = backends.Select(ProcessCpuMicroseconds).ToArray();
+        var serverBefore = backends.Select(CpuClocks.PostgresProcessMicroseconds).ToArray();
         var wall = new double[variants.Length];
         var client = new double?[variants.Length];
         Array.Fill(client, 0);
@@ -217,15 +216,15 @@ internal static class CostBreakdown
             random.Shuffle(order);
             foreach (var v in order)
             {
-                var cpu = ThreadCpuMicroseconds();
+                var cpu = CpuClocks.ThreadMicroseconds();
                 var start = Stopwatch.GetTimestamp();
                 Check(variants[v], i);
                 wall[v] += Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-                client[v] = ThreadCpuMicroseconds() - cpu + client[v];
+                client[v] = CpuClocks.ThreadMicroseconds() - cpu + client[v];
             }
         }
 
-        var serverAfter = backends.Select(ProcessCpuMicroseconds).ToArray();
+        var serverAfter = backends.Select(CpuClocks.PostgresProcessMicroseconds).ToArray();
 
         // A variant's server CPU counts only if one backend served all its operations.
         var samePids = variants.Select((v, i) => v.BackendPid() == backends[i]).ToArray();
@@ -264,42 +263,8 @@ internal static class CostBreakdown
     private static string Format(double? microseconds) =>
         microseconds is { } value ? value.ToString("F1", CultureInfo.InvariantCulture) : "n/a";
 
-    private static double? ThreadCpuMicroseconds()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
-
-        return clock_gettime(ClockThreadCpuTime, out var time) == 0 ? (time.Seconds * 1e6) + (time.Nanoseconds / 1e3) : null;
-    }
-
-    // utime + stime (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms) of a postgres process on this machine.
-    private static double? ProcessCpuMicroseconds(int pid)
-    {
-        var stat = $"/proc/{pid}/stat";
-        if (!OperatingSystem.IsLinux() || !File.Exists(stat) || !File.ReadAllText($"/proc/{pid}/comm").StartsWith("postgres", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var text = File.ReadAllText(stat);
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return ticks * 10_000.0;
-    }
-
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int clock_gettime(int clockId, out TimeSpec time);
-
-    private sealed record Variant(string Name, Func<int, bool> Run, Func<int> BackendPid);
+    /// <summary>One way of doing a scenario's operation, and the backend process that serves it.</summary>
+    internal sealed record Variant(string Name, Func<int, bool> Run, Func<int> BackendPid);
 
     private sealed record Row(string Name, double Wall, double? ClientCpu, double? ServerCpu);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
 }

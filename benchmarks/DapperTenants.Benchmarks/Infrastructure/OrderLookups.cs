@@ -20,7 +20,7 @@ public sealed class OrderLookups : IAsyncDisposable
     private const string RolePolicySql = "select " + Columns + " from orders_by_role where id = @Id";
     private const string SetConfigSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, false)";
     private const string SameStatementsSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, true);" + PolicySql;
-    private const string PipelinedReset = "discard all;";
+    private const string PipelinedResetSql = "discard all;";
 
     private readonly NpgsqlDataSource _owner;
     private readonly TenantDataSource _transactionScope;
@@ -149,28 +149,10 @@ public sealed class OrderLookups : IAsyncDisposable
     /// its reset as a separate simple-protocol query that the server answers in a flush of its own; pipelined, the
     /// whole response comes in one. Only valid without auto-prepare (<c>discard all</c> drops prepared statements).
     /// </summary>
-    public Order? ExplicitWherePipelinedReset(OrderKey key)
-    {
-        using var connection = _ownerNoReset.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = PipelinedReset + ExplicitWhereSql;
-        command.Parameters.Add(new NpgsqlParameter<string>("Tenant", key.Tenant));
-        command.Parameters.Add(new NpgsqlParameter<long>("Id", key.Id));
-        using var reader = command.ExecuteReader();
-        return ReadOrder(reader);
-    }
+    public Order? ExplicitWherePipelinedReset(OrderKey key) => PipelinedReset(_ownerNoReset, ExplicitWhereSql, key);
 
     /// <summary>The same what-if for the floor: <c>discard all</c>, <c>set_config(…, true)</c> and the query in one command.</summary>
-    public Order? SameStatementsPipelinedReset(OrderKey key)
-    {
-        using var connection = _byHandNoReset.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = PipelinedReset + SameStatementsSql;
-        command.Parameters.Add(new NpgsqlParameter<string>("Tenant", key.Tenant));
-        command.Parameters.Add(new NpgsqlParameter<long>("Id", key.Id));
-        using var reader = command.ExecuteReader();
-        return ReadOrder(reader);
-    }
+    public Order? SameStatementsPipelinedReset(OrderKey key) => PipelinedReset(_byHandNoReset, SameStatementsSql, key);
 
     /// <summary>The server processes behind the two what-if pools.</summary>
     public (int ExplicitWhere, int SameStatements) PipelinedResetProcessIds()
@@ -237,6 +219,17 @@ public sealed class OrderLookups : IAsyncDisposable
         await _byHand.DisposeAsync();
         await _ownerNoReset.DisposeAsync();
         await _byHandNoReset.DisposeAsync();
+    }
+
+    private static Order? PipelinedReset(NpgsqlDataSource source, string sql, OrderKey key)
+    {
+        using var connection = source.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = PipelinedResetSql + sql;
+        command.Parameters.Add(new NpgsqlParameter<string>("Tenant", key.Tenant));
+        command.Parameters.Add(new NpgsqlParameter<long>("Id", key.Id));
+        using var reader = command.ExecuteReader();
+        return ReadOrder(reader);
     }
 
     // Skips to the orders result (Npgsql reports statements without a result set, such as discard all, as results

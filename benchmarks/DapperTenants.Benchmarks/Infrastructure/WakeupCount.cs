@@ -22,8 +22,6 @@ namespace DapperTenants.Benchmarks.Infrastructure;
 internal static class WakeupCount
 {
     private const int Rounds = 10;
-    private const int ClockProcessCpuTime = 2;
-    private const int ClockThreadCpuTime = 3;
     private const int SignalInterrupt = 2;
 
     private static readonly string[] Events =
@@ -55,21 +53,16 @@ internal static class WakeupCount
         foreach (var autoPrepare in new[] { false, true })
         {
             await using var lookups = await OrderLookups.CreateAsync(autoPrepare);
-            var keys = lookups.Dataset.DrawKeys(4096, seed: 42);
-            Variant[] variants =
-            [
-                new("Raw_ExplicitWhere (baseline)", i => lookups.ExplicitWhere(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().ExplicitWhere),
-                new("Floor_SameStatementsByHand", i => lookups.SameStatementsByHand(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().SameStatementsByHand),
-                new("TenantConnection_Transaction", i => lookups.TenantConnection(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().TenantConnection),
-            ];
+            var variants = CostBreakdown.ScenarioOneVariants(lookups);
             if (!autoPrepare)
             {
+                var keys = lookups.Dataset.DrawKeys(4096, seed: 42);
                 // What-ifs: Npgsql's reset pipelined with the statements instead of sent ahead of them (see OrderLookups).
                 variants =
                 [
                     .. variants,
-                    new("WhatIf_Raw_PipelinedReset", i => lookups.ExplicitWherePipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().ExplicitWhere),
-                    new("WhatIf_Floor_PipelinedReset", i => lookups.SameStatementsPipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().SameStatements),
+                    new CostBreakdown.Variant("WhatIf_Raw_PipelinedReset", i => lookups.ExplicitWherePipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().ExplicitWhere),
+                    new CostBreakdown.Variant("WhatIf_Floor_PipelinedReset", i => lookups.SameStatementsPipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().SameStatements),
                 ];
             }
 
@@ -91,7 +84,7 @@ internal static class WakeupCount
         return 0;
     }
 
-    private static Total[] Measure(Variant[] variants, int perBlock, bool perf)
+    private static Total[] Measure(CostBreakdown.Variant[] variants, int perBlock, bool perf)
     {
         // Warm up: JIT, pools, plans; and every variant must find its row.
         for (var i = 0; i < Math.Min(500, perBlock * Rounds); i++)
@@ -113,10 +106,10 @@ internal static class WakeupCount
             {
                 var variant = variants[v];
                 var backend = variant.BackendPid();
-                var serverBefore = ProcessCpuMicroseconds(backend);
+                var serverBefore = CpuClocks.PostgresProcessMicroseconds(backend);
                 using var counter = perf ? PerfCounter.Start() : null;
-                var process = Clock(ClockProcessCpuTime);
-                var thread = Clock(ClockThreadCpuTime);
+                var process = CpuClocks.ProcessMicroseconds() ?? double.NaN;
+                var thread = CpuClocks.ThreadMicroseconds() ?? double.NaN;
                 var start = Stopwatch.GetTimestamp();
                 for (var i = 0; i < perBlock; i++)
                 {
@@ -124,10 +117,10 @@ internal static class WakeupCount
                 }
 
                 var wall = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-                var threadCpu = Clock(ClockThreadCpuTime) - thread;
-                var processCpu = Clock(ClockProcessCpuTime) - process;
+                var threadCpu = (CpuClocks.ThreadMicroseconds() ?? double.NaN) - thread;
+                var processCpu = (CpuClocks.ProcessMicroseconds() ?? double.NaN) - process;
                 var counts = counter?.Stop();
-                var serverAfter = variant.BackendPid() == backend ? ProcessCpuMicroseconds(backend) : null;
+                var serverAfter = variant.BackendPid() == backend ? CpuClocks.PostgresProcessMicroseconds(backend) : null;
                 totals[v].Add(perBlock, wall, threadCpu, processCpu, serverAfter - serverBefore, counts);
             }
         }
@@ -135,7 +128,7 @@ internal static class WakeupCount
         return totals;
     }
 
-    private static void Check(Variant variant, int operation)
+    private static void Check(CostBreakdown.Variant variant, int operation)
     {
         if (!variant.Run(operation))
         {
@@ -173,30 +166,8 @@ internal static class WakeupCount
     private static string Format(double? value, string format) =>
         value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "n/a";
 
-    private static double Clock(int clock) =>
-        clock_gettime(clock, out var time) == 0 ? (time.Seconds * 1e6) + (time.Nanoseconds / 1e3) : double.NaN;
-
-    // utime + stime of a postgres process on this machine, from /proc/<pid>/stat (null when it is not visible here).
-    private static double? ProcessCpuMicroseconds(int pid)
-    {
-        var stat = $"/proc/{pid}/stat";
-        if (!File.Exists(stat) || !File.ReadAllText($"/proc/{pid}/comm").StartsWith("postgres", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var text = File.ReadAllText(stat);
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10_000.0;
-    }
-
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int clock_gettime(int clockId, out TimeSpec time);
-
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int kill(int pid, int signal);
-
-    private sealed record Variant(string Name, Func<int, bool> Run, Func<int> BackendPid);
 
     private sealed record Counts(long Receives, long EmptyReceives, long Futexes);
 
@@ -289,12 +260,5 @@ internal static class WakeupCount
         }
 
         public void Dispose() => _perf.Dispose();
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
     }
 }
