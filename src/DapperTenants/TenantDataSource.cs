@@ -157,6 +157,34 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Opens a connection for the tenant of the innermost open <see cref="TenantScope"/>.</summary>
+    /// <returns>An open connection for <see cref="TenantScope.Current"/>.</returns>
+    /// <exception cref="InvalidOperationException">No tenant scope is open in this flow.</exception>
+    public TenantConnection OpenCurrent() => Open(CurrentTenant());
+
+    /// <summary>Opens a connection for the tenant of the innermost open <see cref="TenantScope"/>.</summary>
+    /// <param name="cancellationToken">Cancels opening the connection.</param>
+    /// <returns>An open connection for <see cref="TenantScope.Current"/>.</returns>
+    /// <exception cref="InvalidOperationException">No tenant scope is open in this flow.</exception>
+    public ValueTask<TenantConnection> OpenCurrentAsync(CancellationToken cancellationToken = default)
+    {
+        string tenant;
+        try
+        {
+            tenant = CurrentTenant();
+        }
+        catch (InvalidOperationException e)
+        {
+            return ValueTask.FromException<TenantConnection>(e);
+        }
+
+        return OpenAsync(tenant, cancellationToken);
+    }
+
+    private static string CurrentTenant() => TenantScope.Current ?? throw new InvalidOperationException(
+        "No tenant is current: OpenCurrent needs an open TenantScope in this flow. Wrap the work in "
+        + "'using (TenantScope.Begin(tenant)) { ... }', or call Open(tenant) with the tenant explicitly.");
+
     /// <summary>
     /// Forgets what the first open learned (the login's attributes and the protected tables), so the next open reads
     /// them again. Call it after installing policies while the application runs.
