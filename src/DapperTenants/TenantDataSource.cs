@@ -48,7 +48,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
             + (copy.ContextScope == TenantContextScope.Transaction ? "true" : "false") + ");";
         ContextSqlPositional = "select set_config('" + copy.SettingName + "', $1, "
             + (copy.ContextScope == TenantContextScope.Transaction ? "true" : "false") + ")";
-        Guard = copy.GuardMode == TenantGuardMode.Throw ? new TenantGuard(this) : null;
+        Guard = copy.GuardMode == TenantGuardMode.Throw ? new TenantGuard(copy) : null;
     }
 
     /// <summary>Creates a data source, and the <see cref="NpgsqlDataSource"/> it owns, from a connection string.</summary>

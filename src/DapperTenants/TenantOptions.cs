@@ -32,6 +32,39 @@ public sealed partial class TenantOptions
     /// <remarks>PostgreSQL never applies Row-Level Security to these logins: every tenant would see every row.</remarks>
     public bool AllowPrivilegedRole { get; set; }
 
+    /// <summary>
+    /// Whether tenant connections may run SQL the guard cannot see through: <c>DO</c> blocks, <c>CREATE FUNCTION</c> and
+    /// <c>CREATE PROCEDURE</c>, and calls of built-ins that execute a query text (<c>query_to_xml</c>, <c>ts_stat</c>, …)
+    /// whose text is not a constant the guard analyzes and finds clean.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: such statements throw <see cref="TenantGuardException"/> before they are sent.</value>
+    /// <remarks>
+    /// Setting it weakens isolation in the unsigned context: code the guard cannot read can change the tenant setting and
+    /// reach other tenants' rows. Use it only with the signed context (<c>SigningKey</c>), or when every such
+    /// statement is written by you and never built from input.
+    /// </remarks>
+    public bool AllowDynamicSql { get; set; }
+
+    /// <summary>Whether tenant connections may run <c>EXPLAIN ANALYZE</c>.</summary>
+    /// <value>Defaults to <see langword="false"/>: <c>EXPLAIN (ANALYZE)</c> throws <see cref="TenantGuardException"/>.</value>
+    /// <remarks>
+    /// <c>EXPLAIN ANALYZE</c> reports "Rows Removed by Filter", which counts the rows the policy hid: other tenants' row
+    /// counts, and with an index that does not lead on the tenant column, their values one probe at a time.
+    /// </remarks>
+    public bool AllowExplainAnalyze { get; set; }
+
+    /// <summary>
+    /// Declares that an external transaction pooler (PgBouncer in transaction mode, a cloud proxy) sits between the
+    /// application and PostgreSQL, so a server session can pass to another client without being reset.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    /// <remarks>
+    /// It cannot be detected. When set, as with <c>No Reset On Close=true</c> or <c>Multiplexing=true</c>, statements
+    /// that leave state in the session (temporary tables, <c>WITH HOLD</c> cursors, <c>LISTEN</c>, <c>PREPARE</c>, session
+    /// <c>SET</c>, session advisory locks) are refused, and <see cref="TenantContextScope.Session"/> is refused.
+    /// </remarks>
+    public bool BehindTransactionPooler { get; set; }
+
     /// <summary>The longest tenant value, in UTF-16 code units, that <see cref="TenantDataSource.Open"/> accepts.</summary>
     /// <value>Defaults to 256.</value>
     public int MaxTenantLength { get; set; } = DefaultMaxTenantLength;

@@ -30,10 +30,10 @@ internal sealed partial class GuardAnalyzer
         _setting = setting;
     }
 
-    public static GuardPlan Analyze(string sql, TenantCatalog catalog, string setting)
-    {
-        var tokens = SqlLexer.Tokenize(sql);
+    public static GuardPlan Analyze(string sql, TenantCatalog catalog, string setting) => Analyze(SqlLexer.Tokenize(sql), catalog, setting);
 
+    public static GuardPlan Analyze(SqlTokens tokens, TenantCatalog catalog, string setting)
+    {
         // Unbalanced brackets, or a ';' inside them, are a syntax error for PostgreSQL: nothing in the text runs.
         if (tokens.Count == 0 || !tokens.Balanced)
         {

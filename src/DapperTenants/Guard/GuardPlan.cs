@@ -17,6 +17,9 @@ internal sealed class GuardPlan
     public IReadOnlyList<GuardCheck> Checks => _checks;
 
     /// <summary>Throws the first refusal; allocates nothing when the command passes.</summary>
+    public void Evaluate(NpgsqlParameterCollection parameters, GuardContext context) => Evaluate(parameters, context.Tenant);
+
+    /// <summary>Throws the first refusal; allocates nothing when the command passes.</summary>
     public void Evaluate(NpgsqlParameterCollection parameters, string tenant)
     {
         foreach (var check in _checks)

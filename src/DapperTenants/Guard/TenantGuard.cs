@@ -24,16 +24,73 @@ internal sealed class TenantGuard
     internal const int MaxCachedLength = 16 * 1024;
 
     private readonly string _setting;
+    private readonly bool _enabled;
     private PlanCache? _cache;
+    private TextCache? _texts;
 
-    public TenantGuard(TenantDataSource source)
-        : this(source.Options.SettingName)
+    public TenantGuard(TenantOptions options)
+        : this(options.SettingName, options.GuardMode == TenantGuardMode.Throw)
     {
     }
 
-    internal TenantGuard(string settingName)
+    internal TenantGuard(string settingName, bool enabled = true)
     {
         _setting = settingName;
+        _enabled = enabled;
+    }
+
+    /// <summary>
+    /// What the request path needs to know of a command text: its statement count, its transaction effects and (when
+    /// the guard is on) its plan. Cached per text and catalog; never throws.
+    /// </summary>
+    public SqlText Analyze(string commandText, System.Data.CommandType commandType, TenantCatalog catalog)
+    {
+        if (commandType != CommandType.Text)
+        {
+            return SqlText.Procedure;
+        }
+
+        var cache = Volatile.Read(ref _texts);
+        if (cache is null || !ReferenceEquals(cache.Catalog, catalog))
+        {
+            cache = new TextCache(catalog);
+            Volatile.Write(ref _texts, cache);
+        }
+
+        if (cache.Texts.TryGetValue(commandText, out var known))
+        {
+            return known;
+        }
+
+        var text = Build(commandText, catalog);
+        if (commandText.Length <= MaxCachedLength)
+        {
+            cache.Add(commandText, text);
+        }
+
+        return text;
+    }
+
+    private SqlText Build(string commandText, TenantCatalog catalog)
+    {
+        var tokens = SqlLexer.Tokenize(commandText);
+        var (count, changesTransaction) = SqlTextShape.Of(tokens);
+        var plan = GuardPlan.Pass;
+        if (_enabled && count > 0)
+        {
+            try
+            {
+                plan = GuardAnalyzer.Analyze(tokens, catalog, _setting);
+            }
+#pragma warning disable CA1031 // An internal failure must not break the command: the database's policies still decide.
+            catch (Exception)
+            {
+                plan = GuardPlan.Pass;
+            }
+#pragma warning restore CA1031
+        }
+
+        return new SqlText(count, changesTransaction, plan);
     }
 
     /// <summary>Throws <see cref="TenantGuardException"/> when the command writes another tenant's value or tampers with the context.</summary>
@@ -98,6 +155,31 @@ internal sealed class TenantGuard
         }
 
         return plan;
+    }
+
+    private sealed class TextCache
+    {
+        private int _count;
+
+        public TextCache(TenantCatalog catalog)
+        {
+            Catalog = catalog;
+        }
+
+        public TenantCatalog Catalog { get; }
+
+        public ConcurrentDictionary<string, SqlText> Texts { get; } = new(StringComparer.Ordinal);
+
+        public void Add(string sql, SqlText text)
+        {
+            if (Interlocked.Increment(ref _count) > MaxCachedTexts)
+            {
+                Texts.Clear();
+                Interlocked.Exchange(ref _count, 0);
+            }
+
+            Texts.TryAdd(sql, text);
+        }
     }
 
     private sealed class PlanCache

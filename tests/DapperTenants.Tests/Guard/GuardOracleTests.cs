@@ -66,7 +66,7 @@ public sealed class GuardOracleTests
 
     private static OracleTally Run(TenantDataSource tenants, Dictionary<string, (TenantConnection Connection, DbTransaction Transaction)> sessions)
     {
-        var guard = new TenantGuard(tenants);
+        var guard = new TenantGuard(tenants.Options);
         var catalog = tenants.Catalog!;
         var corpus = new OracleCorpus(Seed);
         var tally = new OracleTally();

@@ -1,0 +1,10 @@
+namespace DapperTenants.Guard;
+
+/// <summary>What a plan's checks may depend on besides the parameters: the connection's tenant and its session's fate.</summary>
+/// <param name="Tenant">The connection's tenant.</param>
+/// <param name="SessionOutlivesLease">
+/// Whether the server session may serve another lease without being reset (<c>No Reset On Close</c>, multiplexing, a
+/// declared external transaction pooler, or a connection enlisted in a <c>TransactionScope</c>): statements that leave
+/// state in the session are then refused.
+/// </param>
+internal readonly record struct GuardContext(string Tenant, bool SessionOutlivesLease);
