@@ -17,14 +17,16 @@ public abstract class TenantConnection : DbConnection
 {
     private readonly Npgsql.NpgsqlConnection _inner;
     private TenantTransaction? _transaction;
-    private bool _sessionContextConfirmed;
     private StateChangeEventHandler? _stateChange;
+    private bool _enlisted;
 
     private protected TenantConnection(TenantDataSource source, Npgsql.NpgsqlConnection inner, string tenant)
     {
         Source = source;
         _inner = inner;
         Tenant = tenant;
+        Context = new TenantContext(this);
+        _enlisted = source.AutoEnlist && System.Transactions.Transaction.Current is not null;
     }
 
     /// <summary>The tenant every statement on this connection runs under.</summary>
@@ -40,6 +42,27 @@ public abstract class TenantConnection : DbConnection
     internal TenantDataSource Source { get; }
 
     internal TenantTransaction? ActiveTransaction => _transaction;
+
+    /// <summary>Whether the next statement carries the tenant, and whether it took effect.</summary>
+    internal TenantContext Context { get; }
+
+    /// <summary>
+    /// Whether this lease's server session may serve a later lease without being reset: a pool without reset, multiplexing,
+    /// an external transaction pooler, or enlistment in a <c>TransactionScope</c> (Npgsql skips its reset for those).
+    /// </summary>
+    internal bool SessionOutlivesLease => Source.SessionsOutliveLeases || _enlisted;
+
+    /// <summary>The guard's verdict on a caller statement (throws <see cref="TenantGuardException"/>), and what the path needs to know of its text.</summary>
+    internal Guard.SqlText Check(Npgsql.NpgsqlBatchCommand statement)
+    {
+        var text = Source.Guard.Analyze(statement.CommandText, statement.CommandType, Source.Catalog);
+        if (text.Plan.Checks.Count > 0)
+        {
+            text.Plan.Evaluate(statement.Parameters, new Guard.GuardContext(Tenant, SessionOutlivesLease));
+        }
+
+        return text;
+    }
 
     /// <inheritdoc />
     /// <remarks>Reading returns the inner connection's string (without the password); setting it is refused.</remarks>
@@ -77,35 +100,37 @@ public abstract class TenantConnection : DbConnection
     /// <remarks>Reopens the physical connection for the same tenant.</remarks>
     public override void Open()
     {
-        _sessionContextConfirmed = false;
+        Reset();
         _inner.Open();
     }
 
     /// <inheritdoc />
     public override Task OpenAsync(CancellationToken cancellationToken)
     {
-        _sessionContextConfirmed = false;
+        Reset();
         return _inner.OpenAsync(cancellationToken);
     }
 
     /// <inheritdoc />
     public override void Close()
     {
-        _sessionContextConfirmed = false;
-        _transaction = null;
+        Reset();
         _inner.Close();
     }
 
     /// <inheritdoc />
     public override Task CloseAsync()
     {
-        _sessionContextConfirmed = false;
-        _transaction = null;
+        Reset();
         return _inner.CloseAsync();
     }
 
     /// <inheritdoc />
-    public override void EnlistTransaction(System.Transactions.Transaction? transaction) => _inner.EnlistTransaction(transaction);
+    public override void EnlistTransaction(System.Transactions.Transaction? transaction)
+    {
+        _inner.EnlistTransaction(transaction);
+        _enlisted |= transaction is not null;
+    }
 
     /// <inheritdoc />
     public override DataTable GetSchema() => _inner.GetSchema();
@@ -123,12 +148,13 @@ public abstract class TenantConnection : DbConnection
     /// <inheritdoc />
     protected override DbCommand CreateDbCommand() => new TenantCommand(this);
 
-    /// <inheritdoc />
-    protected override DbBatch CreateDbBatch() =>
-        throw new NotSupportedException("DbBatch is not supported on a TenantConnection yet. Use a command with several statements separated by ';'.");
+    /// <summary>Creates a batch whose commands run under this connection's tenant, in one round trip with the tenant setting.</summary>
+    /// <returns>A new batch bound to this connection; its batch commands are <see cref="Npgsql.NpgsqlBatchCommand"/>s.</returns>
+    protected override DbBatch CreateDbBatch() => new TenantBatch(this);
 
     /// <inheritdoc />
-    public override bool CanCreateBatch => false;
+    /// <value>Always <see langword="true"/>: <see cref="DbConnection.CreateBatch"/> returns a batch that carries the tenant.</value>
+    public override bool CanCreateBatch => true;
 
     /// <inheritdoc />
     protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) =>
@@ -143,6 +169,7 @@ public abstract class TenantConnection : DbConnection
     {
         if (disposing)
         {
+            Context.Forget();
             _transaction = null;
             Unsubscribe();
             _inner.Dispose();
@@ -161,33 +188,6 @@ public abstract class TenantConnection : DbConnection
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Whether the next statement must carry the tenant setting.</summary>
-    internal bool NeedsContext
-    {
-        get
-        {
-            if (Source.Options.ContextScope == TenantContextScope.Session)
-            {
-                return !_sessionContextConfirmed && _transaction?.ContextApplied != true;
-            }
-
-            return _transaction is null || !_transaction.ContextApplied;
-        }
-    }
-
-    /// <summary>Records that a statement carrying the setting completed without error.</summary>
-    internal void ContextSucceeded()
-    {
-        if (_transaction is { } transaction)
-        {
-            transaction.ContextApplied = true;
-        }
-        else if (Source.Options.ContextScope == TenantContextScope.Session)
-        {
-            _sessionContextConfirmed = true;
-        }
-    }
-
     internal void TransactionEnded(TenantTransaction transaction, bool committed)
     {
         if (!ReferenceEquals(_transaction, transaction))
@@ -195,12 +195,16 @@ public abstract class TenantConnection : DbConnection
             return;
         }
 
-        if (committed && transaction.ContextApplied && Source.Options.ContextScope == TenantContextScope.Session)
-        {
-            _sessionContextConfirmed = true;
-        }
-
+        Context.TransactionEnded(transaction, committed);
         _transaction = null;
+    }
+
+    // Open and close start over: a reopened connection may be another server session.
+    private void Reset()
+    {
+        Context.Forget();
+        _transaction = null;
+        _enlisted = Source.AutoEnlist && System.Transactions.Transaction.Current is not null;
     }
 
     /// <summary>Raised when the state of the inner connection changes, with this connection as the sender.</summary>

@@ -16,10 +16,9 @@ namespace DapperTenants;
 /// </remarks>
 public sealed class TenantDataSource : IDisposable, IAsyncDisposable
 {
-    private const int MaxCachedCommandTexts = 4096;
     private readonly bool _ownsDataSource;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _carryingTexts = new(StringComparer.Ordinal);
     private TenantCatalog? _catalog;
+    private int _catalogStale;
     private int _disposed;
 
     /// <summary>Wraps an existing <see cref="NpgsqlDataSource"/>. The caller keeps ownership of it: disposing this does not dispose it.</summary>
@@ -38,17 +37,22 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         copy.Validate(nameof(options));
         if (copy.ContextScope == TenantContextScope.Session)
         {
-            RefuseLeakingPool(dataSource.ConnectionString, nameof(dataSource));
+            RefuseLeakingPool(dataSource.ConnectionString, copy.BehindTransactionPooler, nameof(dataSource));
         }
 
         Options = copy;
         InnerDataSource = dataSource;
         _ownsDataSource = ownsDataSource;
-        ContextSql = "select set_config('" + copy.SettingName + "', @" + ContextParameterName + ", "
-            + (copy.ContextScope == TenantContextScope.Transaction ? "true" : "false") + ");";
-        ContextSqlPositional = "select set_config('" + copy.SettingName + "', $1, "
-            + (copy.ContextScope == TenantContextScope.Transaction ? "true" : "false") + ")";
-        Guard = copy.GuardMode == TenantGuardMode.Throw ? new TenantGuard(copy) : null;
+        var local = copy.ContextScope == TenantContextScope.Transaction ? "true" : "false";
+        ContextSql = "select set_config('" + copy.SettingName + "', $1, " + local + ")";
+
+        // A name no caller can guess, so no caller parameter can be bound in its place.
+        ContextParameterName = "__dapper_tenants_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        ContextPrefix = "select set_config('" + copy.SettingName + "', @" + ContextParameterName + ", " + local + ");";
+        var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        SessionsOutliveLeases = builder.NoResetOnClose || builder.Multiplexing || copy.BehindTransactionPooler;
+        AutoEnlist = builder.Enlist;
+        Guard = new TenantGuard(copy);
     }
 
     /// <summary>Creates a data source, and the <see cref="NpgsqlDataSource"/> it owns, from a connection string.</summary>
@@ -63,7 +67,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         options.Validate(nameof(configure));
         if (options.ContextScope == TenantContextScope.Session)
         {
-            RefuseLeakingPool(connectionString, nameof(connectionString));
+            RefuseLeakingPool(connectionString, options.BehindTransactionPooler, nameof(connectionString));
         }
 
         return new TenantDataSource(NpgsqlDataSource.Create(connectionString), options, ownsDataSource: true);
@@ -72,37 +76,43 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     /// <summary>A copy of the options this data source was created with.</summary>
     public TenantOptions Options { get; }
 
-    internal const string ContextParameterName = "__dapper_tenants_tenant";
-
     internal NpgsqlDataSource InnerDataSource { get; }
 
-    /// <summary>The statement that carries the tenant, with a named parameter: <c>select set_config('setting', @p, local);</c>.</summary>
+    /// <summary>The statement that carries the tenant, a batch command of its own: <c>select set_config('setting', $1, local)</c>.</summary>
     internal string ContextSql { get; }
 
-    /// <summary>The same statement for batches, with a positional parameter.</summary>
-    internal string ContextSqlPositional { get; }
+    /// <summary>The same statement as the start of a multi-statement text, with <see cref="ContextParameterName"/>.</summary>
+    internal string ContextPrefix { get; }
 
-    internal TenantGuard? Guard { get; }
+    /// <summary>The parameter name of <see cref="ContextPrefix"/>, drawn at random for each data source.</summary>
+    internal string ContextParameterName { get; }
 
-    /// <summary>The caller's SQL behind the context statement, cached per SQL text (bounded) so repeated commands do not rebuild it.</summary>
-    internal string CarryingText(string commandText)
+    /// <summary>Whether a server session can pass to a later lease without Npgsql's reset.</summary>
+    internal bool SessionsOutliveLeases { get; }
+
+    /// <summary>Whether connections enlist in an ambient <c>TransactionScope</c> when opened (<c>Enlist</c>, on by default).</summary>
+    internal bool AutoEnlist { get; }
+
+    /// <summary>Analyzes and checks every caller statement; its plans are empty when <see cref="TenantGuardMode.Off"/>.</summary>
+    internal TenantGuard Guard { get; }
+
+    /// <summary>The catalog learned on the first open (refreshed by the first open after <see cref="RefreshCatalog"/>).</summary>
+    /// <remarks>Never null once a connection exists: connections keep using the last catalog while a refresh is pending.</remarks>
+    internal TenantCatalog Catalog => Volatile.Read(ref _catalog)!;
+
+    /// <summary>Whether <paramref name="name"/>, with or without Npgsql's <c>@</c>/<c>:</c> prefix, in any case, is <see cref="ContextParameterName"/>.</summary>
+    internal bool IsContextParameterName(string? name)
     {
-        if (_carryingTexts.TryGetValue(commandText, out var cached))
+        if (string.IsNullOrEmpty(name))
         {
-            return cached;
+            return false;
         }
 
-        var text = ContextSql + commandText;
-        if (_carryingTexts.Count < MaxCachedCommandTexts)
-        {
-            _carryingTexts.TryAdd(commandText, text);
-        }
-
-        return text;
+        var bare = name[0] is '@' or ':' ? name.AsSpan(1) : name.AsSpan();
+        return bare.Equals(ContextParameterName, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>The catalog learned on the first open; <see langword="null"/> until then.</summary>
-    internal TenantCatalog? Catalog => Volatile.Read(ref _catalog);
+    private bool NeedsCatalog => Volatile.Read(ref _catalog) is null || Volatile.Read(ref _catalogStale) != 0;
 
     /// <summary>Opens a connection whose every statement runs under <paramref name="tenant"/>.</summary>
     /// <param name="tenant">The tenant value, compared exactly (case and whitespace matter) with the tenant column.</param>
@@ -116,7 +126,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         var inner = InnerDataSource.OpenConnection();
         try
         {
-            if (Catalog is null)
+            if (NeedsCatalog)
             {
                 Learn(CatalogReader.Read(inner, Options.SettingName));
             }
@@ -143,7 +153,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         var inner = await InnerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Catalog is null)
+            if (NeedsCatalog)
             {
                 Learn(await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false));
             }
@@ -186,10 +196,11 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         + "'using (TenantScope.Begin(tenant)) { ... }', or call Open(tenant) with the tenant explicitly.");
 
     /// <summary>
-    /// Forgets what the first open learned (the login's attributes and the protected tables), so the next open reads
-    /// them again. Call it after installing policies while the application runs.
+    /// Makes the next open read again what the first open learned (the login's attributes and the protected tables).
+    /// Call it after installing policies while the application runs.
     /// </summary>
-    public void RefreshCatalog() => Volatile.Write(ref _catalog, null);
+    /// <remarks>Connections already open keep being guarded with what was learned before, until the next open replaces it.</remarks>
+    public void RefreshCatalog() => Volatile.Write(ref _catalogStale, 1);
 
     /// <inheritdoc />
     public void Dispose()
@@ -220,6 +231,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
                 + "that does not own the tables, or set TenantOptions.AllowPrivilegedRole = true if you accept that the policies do not apply.");
         }
 
+        Volatile.Write(ref _catalogStale, 0);
         Volatile.Write(ref _catalog, catalog);
     }
 
@@ -259,11 +271,15 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         }
     }
 
-    private static void RefuseLeakingPool(string? connectionString, string paramName)
+    private static void RefuseLeakingPool(string? connectionString, bool behindTransactionPooler, string paramName)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         string? reason = null;
-        if (builder.NoResetOnClose)
+        if (behindTransactionPooler)
+        {
+            reason = "TenantOptions.BehindTransactionPooler, so the pooler hands the server session to another client after every transaction";
+        }
+        else if (builder.NoResetOnClose)
         {
             reason = "No Reset On Close=true, so the pool does not reset a connection when it is returned";
         }

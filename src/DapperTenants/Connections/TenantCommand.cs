@@ -2,80 +2,113 @@ using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DapperTenants.Connections;
 
 /// <summary>
-/// A command of a <see cref="TenantConnection"/>. When the tenant setting must travel with it, the statement goes out
-/// in the same round trip as <c>set_config(setting, tenant, …)</c>, and the reader the caller gets starts at the
-/// caller's own result.
+/// A command of a <see cref="TenantConnection"/>. It holds the caller's state only — text, type, timeout and a
+/// parameter collection of its own — and each <c>Execute*</c> call is one <see cref="TenantExecution"/> that sends the
+/// caller's statement behind the tenant context when the context must travel with it.
 /// </summary>
-internal sealed partial class TenantCommand : DbCommand
+/// <remarks>
+/// The caller's state lives in a standalone <see cref="NpgsqlBatchCommand"/>. Executions borrow a batch kept for this
+/// command (so that Npgsql's preparation bookkeeping follows the command from one physical connection to another, as it
+/// does for Npgsql's own commands), never Npgsql's per-connection cached command or batch: disposing this command hands
+/// nothing back, and a reader may outlive it.
+/// </remarks>
+internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
 {
-    private readonly NpgsqlCommand _inner;
-    private TenantConnection? _connection;
-    private bool _disposed;
-    private TenantTransaction? _transaction;
-    private string _commandText = string.Empty;
+    private const string OpenReaderMessage = "An open data reader exists for this command.";
 
-    // Present while an execution that carries the tenant is in flight; removed by Restore.
-    private NpgsqlParameter? _contextParameter;
+    private readonly NpgsqlBatchCommand _statement = new();
+    private TenantConnection? _connection;
+    private TenantTransaction? _transaction;
+    private int? _timeout;
+    private bool _designTimeVisible = true;
+    private UpdateRowSource _updatedRowSource = UpdateRowSource.Both;
+    private bool _disposed;
+
     private NpgsqlBatch? _batch;
+    private NpgsqlBatchCommand? _context;
+    private NpgsqlCommand? _multi;
+    private TenantExecution? _running;
 
     public TenantCommand(TenantConnection connection)
     {
         _connection = connection;
-
-        // Npgsql keeps one disposed command per connection for reuse, as it does for its own CreateCommand callers.
-        _inner = connection.InnerConnection.CreateCommand();
     }
 
     [AllowNull]
     public override string CommandText
     {
-        get => _commandText;
-        set => _commandText = value ?? string.Empty;
+        get => _statement.CommandText;
+        set
+        {
+            ThrowIfRunning();
+            _statement.CommandText = value;
+        }
     }
 
     public override int CommandTimeout
     {
-        get => _inner.CommandTimeout;
-        set => _inner.CommandTimeout = value;
+        get => _timeout ?? _connection?.InnerConnection.CommandTimeout ?? 30;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _timeout = value;
+        }
     }
 
     public override CommandType CommandType
     {
-        get => _inner.CommandType;
-        set => _inner.CommandType = value;
+        get => _statement.CommandType;
+        set
+        {
+            if (value is not (CommandType.Text or CommandType.StoredProcedure))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "A command of a TenantConnection supports CommandType.Text and CommandType.StoredProcedure, as Npgsql does.");
+            }
+
+            _statement.CommandType = value;
+        }
     }
 
     public override bool DesignTimeVisible
     {
-        get => _inner.DesignTimeVisible;
-        set => _inner.DesignTimeVisible = value;
+        get => _designTimeVisible;
+        set => _designTimeVisible = value;
     }
 
     public override UpdateRowSource UpdatedRowSource
     {
-        get => _inner.UpdatedRowSource;
-        set => _inner.UpdatedRowSource = value;
+        get => _updatedRowSource;
+        set => _updatedRowSource = value;
     }
 
     protected override DbConnection? DbConnection
     {
         get => _connection;
-        set => _connection = value switch
+        set
         {
-            null => null,
-            TenantConnection tenantConnection => tenantConnection,
-            _ => throw new ArgumentException(
-                $"A command of a TenantConnection can only run on a TenantConnection, not on a {value.GetType().Name}. Create the command with TenantConnection.CreateCommand().",
-                nameof(value)),
-        };
+            if (ReferenceEquals(_connection, value))
+            {
+                return;
+            }
+
+            ThrowIfRunning();
+            _connection = value switch
+            {
+                null => null,
+                TenantConnection tenantConnection => tenantConnection,
+                _ => throw new ArgumentException(
+                    $"A command of a TenantConnection can only run on a TenantConnection, not on a {value.GetType().Name}. Create the command with TenantConnection.CreateCommand().",
+                    nameof(value)),
+            };
+            _transaction = null;
+        }
     }
 
-    protected override DbParameterCollection DbParameterCollection => _inner.Parameters;
+    protected override DbParameterCollection DbParameterCollection => _statement.Parameters;
 
     protected override DbTransaction? DbTransaction
     {
@@ -90,200 +123,192 @@ internal sealed partial class TenantCommand : DbCommand
         };
     }
 
-    public override void Cancel() => _inner.Cancel();
+    public override void Cancel() => _running?.Cancel();
 
-    protected override DbParameter CreateDbParameter() => _inner.CreateParameter();
+    protected override DbParameter CreateDbParameter() => new NpgsqlParameter();
 
-    // Prepares the caller's statement on the physical connection. A later execution that must carry the tenant sends
-    // the caller's text behind the context statement; Npgsql's auto-prepare (Max Auto Prepare) covers that form.
+    /// <summary>Prepares, on the physical connection, exactly what an execution of this command sends, context statement included.</summary>
     public override void Prepare()
     {
-        Bind();
-        _inner.CommandText = _commandText;
-        _inner.Prepare();
+        var (batch, multi, _, _) = Compose(forceContext: true);
+        if (batch is not null)
+        {
+            batch.Prepare();
+        }
+        else
+        {
+            multi!.Prepare();
+        }
+    }
+
+    /// <summary>Prepares, on the physical connection, exactly what an execution of this command sends, context statement included.</summary>
+    public override Task PrepareAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var (batch, multi, _, _) = Compose(forceContext: true);
+            return batch is not null ? batch.PrepareAsync(cancellationToken) : multi!.PrepareAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
     }
 
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
     {
-        var connection = Bind();
-        var mode = ChooseMode(connection);
-        return mode == Mode.Plain ? FinishPlain(connection, _inner.ExecuteReader(behavior)) : Carry(mode, behavior);
+        var execution = CreateExecution();
+        return new TenantDataReader(execution, execution.Start(ForServer(behavior, execution)), behavior);
     }
 
-    // Not async itself, so that the common path allocates one state machine (CarryAsync's), not two; failures before
-    // the execution still come back in the task, as from an async method.
-    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
+    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
+    {
+        var execution = CreateExecution();
+        var reader = await execution.StartAsync(ForServer(behavior, execution), cancellationToken).ConfigureAwait(false);
+        return new TenantDataReader(execution, reader, behavior);
+    }
+
+    public override int ExecuteNonQuery() => CreateExecution().NonQuery();
+
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var connection = Bind();
-            var mode = ChooseMode(connection);
-            return mode == Mode.Plain ? PlainReaderAsync(connection, behavior, cancellationToken) : CarryAsync(mode, behavior, cancellationToken);
+            return CreateExecution().NonQueryAsync(cancellationToken);
         }
         catch (Exception e)
         {
-            return Task.FromException<DbDataReader>(e);
-        }
-    }
-
-    private async Task<DbDataReader> PlainReaderAsync(TenantConnection connection, CommandBehavior behavior, CancellationToken cancellationToken) =>
-        FinishPlain(connection, await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false));
-
-    public override int ExecuteNonQuery()
-    {
-        var connection = Bind();
-        var mode = ChooseMode(connection);
-        if (mode == Mode.Plain)
-        {
-            return FinishPlain(connection, _inner.ExecuteNonQuery());
-        }
-
-        using var reader = Carry(mode, CommandBehavior.Default);
-        while (reader.NextResult())
-        {
-        }
-
-        reader.Close();
-        return reader.RecordsAffected;
-    }
-
-    public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
-    {
-        var connection = Bind();
-        var mode = ChooseMode(connection);
-        if (mode == Mode.Plain)
-        {
-            return FinishPlain(connection, await _inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false));
-        }
-
-        var reader = await CarryAsync(mode, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-            {
-            }
-
-            await reader.CloseAsync().ConfigureAwait(false);
-            return reader.RecordsAffected;
+            return Task.FromException<int>(e);
         }
     }
 
     public override object? ExecuteScalar()
     {
-        var connection = Bind();
-        var mode = ChooseMode(connection);
-        if (mode == Mode.Plain)
-        {
-            return FinishPlain(connection, _inner.ExecuteScalar());
-        }
-
-        using var reader = Carry(mode, CommandBehavior.SingleResult | CommandBehavior.SingleRow);
+        using var reader = ExecuteDbDataReader(CommandBehavior.SingleResult | CommandBehavior.SingleRow);
         return reader.Read() && reader.FieldCount > 0 ? reader.GetValue(0) : null;
     }
 
     public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
     {
-        var connection = Bind();
-        var mode = ChooseMode(connection);
-        if (mode == Mode.Plain)
-        {
-            return FinishPlain(connection, await _inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
-        }
-
-        var reader = await CarryAsync(mode, CommandBehavior.SingleResult | CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        var reader = await ExecuteDbDataReaderAsync(CommandBehavior.SingleResult | CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0 ? reader.GetValue(0) : null;
         }
     }
 
-    /// <summary>Executes a command that carries the tenant and skips the context statement's result.</summary>
-    private TenantDataReader Carry(Mode mode, CommandBehavior behavior)
+    void ITenantStatementOwner.Released(TenantExecution execution)
     {
-        NpgsqlDataReader? reader = null;
-        try
+        if (ReferenceEquals(_running, execution))
         {
-            reader = mode == Mode.Prefix ? _inner.ExecuteReader(Strip(behavior)) : _batch!.ExecuteReader(Strip(behavior));
-            reader.NextResult();
-            return new TenantDataReader(this, reader, behavior);
-        }
-        catch
-        {
-            reader?.Dispose();
-            Restore(succeeded: false);
-            throw;
-        }
-    }
-
-    private async Task<DbDataReader> CarryAsync(Mode mode, CommandBehavior behavior, CancellationToken cancellationToken)
-    {
-        NpgsqlDataReader? reader = null;
-        try
-        {
-            reader = mode == Mode.Prefix
-                ? await _inner.ExecuteReaderAsync(Strip(behavior), cancellationToken).ConfigureAwait(false)
-                : await _batch!.ExecuteReaderAsync(Strip(behavior), cancellationToken).ConfigureAwait(false);
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            return new TenantDataReader(this, reader, behavior);
-        }
-        catch
-        {
-            if (reader is not null)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-            }
-
-            Restore(succeeded: false);
-            throw;
+            _running = null;
         }
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing && !_disposed)
-        {
-            _disposed = true;
-            _batch?.Dispose();
-            _batch = null;
-
-            // Hands the inner command back to its connection's cache: this command must not touch it again.
-            _inner.Dispose();
-        }
-
+        // Nothing to hand back: a reader still reading keeps what its execution sends.
+        _disposed = true;
         base.Dispose(disposing);
     }
 
-    /// <summary>Called by the reader when it closes, and on failure: puts the caller's parameters back.</summary>
-    internal void Restore(bool succeeded)
+    /// <summary>The checks, then one execution of what <see cref="Compose"/> filled in.</summary>
+    private TenantExecution CreateExecution()
     {
-        if (_contextParameter is not null)
-        {
-            _inner.Parameters.Remove(_contextParameter);
-            _contextParameter = null;
-        }
-
-        if (_batch is not null)
-        {
-            var moved = _batch.BatchCommands[1].Parameters.ToArray();
-            _batch.BatchCommands[1].Parameters.Clear();
-            foreach (var parameter in moved)
-            {
-                _inner.Parameters.Add(parameter);
-            }
-
-            _batch.Dispose();
-            _batch = null;
-        }
-
-        if (succeeded)
-        {
-            _connection?.ContextSucceeded();
-        }
+        var (batch, multi, text, carries) = Compose(forceContext: false);
+        var connection = _connection!;
+        var transaction = connection.ActiveTransaction;
+        var execution = batch is not null
+            ? new TenantExecution(connection, transaction, batch, carries, text.ChangesTransaction, this)
+            : new TenantExecution(connection, transaction, multi!, carries, text.ChangesTransaction, this);
+        _running = execution;
+        return execution;
     }
 
-    private TenantConnection Bind()
+    /// <summary>
+    /// Checks the command (state, guard) and fills in what an execution sends: the batch kept for this command, or for a
+    /// text of several statements the command kept for that, with the context statement first when it must travel.
+    /// </summary>
+    private (NpgsqlBatch? Batch, NpgsqlCommand? Multi, Guard.SqlText Text, bool Carries) Compose(bool forceContext)
+    {
+        var connection = Validate();
+        var transaction = connection.ActiveTransaction;
+        var text = connection.Check(_statement);
+        var carries = forceContext || (connection.Context.IsNeeded(transaction) && !text.LeadsWithTransactionEnd);
+        return text.StatementCount > 1 && _statement.CommandType == CommandType.Text && !HasPositionalParameters()
+            ? (null, Multi(connection, transaction, carries), text, carries)
+            : (Batch(connection, transaction, carries), null, text, carries);
+    }
+
+    private NpgsqlBatch Batch(TenantConnection connection, TenantTransaction? transaction, bool carries)
+    {
+        var batch = _batch ??= new NpgsqlBatch();
+        batch.Connection = connection.InnerConnection;
+        batch.Transaction = transaction?.Inner;
+        batch.Timeout = CommandTimeout;
+        var commands = batch.BatchCommands;
+        commands.Clear();
+        if (carries)
+        {
+            if (_context is null)
+            {
+                _context = connection.Context.CreateStatement();
+            }
+            else
+            {
+                connection.Context.Bind(_context);
+            }
+
+            commands.Add(_context);
+        }
+
+        commands.Add(_statement);
+        return batch;
+    }
+
+    /// <summary>
+    /// A text of several statements cannot be one batch command (Npgsql and PostgreSQL refuse it): it goes as one
+    /// command whose text starts with the context statement, with copies of the caller's parameters. The context value
+    /// is bound under a name drawn at random per data source, which no caller parameter may take.
+    /// </summary>
+    private NpgsqlCommand Multi(TenantConnection connection, TenantTransaction? transaction, bool carries)
+    {
+        var command = _multi ??= new NpgsqlCommand();
+        command.Connection = connection.InnerConnection;
+        command.Transaction = transaction?.Inner;
+        command.CommandTimeout = CommandTimeout;
+        var source = connection.Source;
+        var text = carries ? source.ContextPrefix + _statement.CommandText : _statement.CommandText;
+        if (!string.Equals(command.CommandText, text, StringComparison.Ordinal))
+        {
+            command.CommandText = text;
+        }
+
+        var parameters = command.Parameters;
+        parameters.Clear();
+        if (carries)
+        {
+            parameters.Add(new NpgsqlParameter<string>(source.ContextParameterName, NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = connection.Context.Value });
+        }
+
+        foreach (NpgsqlParameter parameter in _statement.Parameters)
+        {
+            if (source.IsContextParameterName(parameter.ParameterName))
+            {
+                throw new InvalidOperationException(
+                    $"The parameter name '{parameter.ParameterName}' is reserved by DapperTenants for the tenant context. Rename the parameter.");
+            }
+
+            parameters.Add(parameter.Clone());
+        }
+
+        return command;
+    }
+
+    private TenantConnection Validate()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfRunning();
         var connection = _connection ?? throw new InvalidOperationException("The command has no connection. Create it with TenantConnection.CreateCommand().");
         if (connection.State != ConnectionState.Open)
         {
@@ -295,72 +320,25 @@ internal sealed partial class TenantCommand : DbCommand
             throw new InvalidOperationException("The command's transaction has already been committed or rolled back. Begin a new transaction or clear Transaction.");
         }
 
-        if (_contextParameter is not null || _batch is not null)
-        {
-            throw new InvalidOperationException("The command is still executing: close the data reader of its previous execution first.");
-        }
-
-        if (connection.Source.Guard is { } guard && connection.Source.Catalog is { } catalog)
-        {
-            guard.Check(_commandText, _inner.CommandType, _inner.Parameters, connection.Tenant, catalog);
-        }
-
-        _inner.Connection = connection.InnerConnection;
-        _inner.Transaction = (_transaction ?? connection.ActiveTransaction)?.Inner;
         return connection;
     }
 
-    private Mode ChooseMode(TenantConnection connection)
+    private void ThrowIfRunning()
     {
-        if (!connection.NeedsContext)
+        if (_running is { } running)
         {
-            _inner.CommandText = _commandText;
-            return Mode.Plain;
+            if (!running.IsOver)
+            {
+                throw new InvalidOperationException(OpenReaderMessage);
+            }
+
+            _running = null;
         }
-
-        if (_inner.CommandType == CommandType.Text && !HasPositionalParameters())
-        {
-            _inner.CommandText = connection.Source.CarryingText(_commandText);
-            _contextParameter = new NpgsqlParameter<string>(TenantDataSource.ContextParameterName, NpgsqlDbType.Text) { TypedValue = connection.Tenant };
-            _inner.Parameters.Add(_contextParameter);
-            return Mode.Prefix;
-        }
-
-        // Positional parameters and stored procedures cannot share a command text with another statement: send a
-        // real batch and lend it the caller's parameters for the duration of the execution.
-        var context = new NpgsqlBatchCommand(connection.Source.ContextSqlPositional);
-        context.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = connection.Tenant });
-        var statement = new NpgsqlBatchCommand(_commandText) { CommandType = _inner.CommandType };
-        var parameters = _inner.Parameters.ToArray();
-        _inner.Parameters.Clear();
-        foreach (var parameter in parameters)
-        {
-            statement.Parameters.Add(parameter);
-        }
-
-        var batch = connection.InnerConnection.CreateBatch();
-        batch.Transaction = _inner.Transaction;
-        batch.Timeout = _inner.CommandTimeout;
-        batch.BatchCommands.Add(context);
-        batch.BatchCommands.Add(statement);
-        _batch = batch;
-        return Mode.Batch;
-    }
-
-    private T FinishPlain<T>(TenantConnection connection, T result)
-    {
-        // A rollback to a savepoint sent as SQL may undo the statement that set the tenant in this transaction.
-        if (connection.ActiveTransaction is { } transaction && _commandText.Contains("rollback", StringComparison.OrdinalIgnoreCase))
-        {
-            transaction.ContextApplied = false;
-        }
-
-        return result;
     }
 
     private bool HasPositionalParameters()
     {
-        var parameters = _inner.Parameters;
+        var parameters = _statement.Parameters;
         for (var i = 0; i < parameters.Count; i++)
         {
             if (string.IsNullOrEmpty(parameters[i].ParameterName))
@@ -372,15 +350,14 @@ internal sealed partial class TenantCommand : DbCommand
         return false;
     }
 
-    // The first result is the context statement's: Dapper's SingleResult/SingleRow would otherwise apply to it
-    // and hide the caller's rows. The reader emulates them on the caller's result instead.
-    private static CommandBehavior Strip(CommandBehavior behavior) =>
-        behavior & ~(CommandBehavior.SingleResult | CommandBehavior.SingleRow);
-
-    private enum Mode
+    /// <summary>
+    /// What the server-side reader is asked for. With the context statement first, Dapper's SingleResult/SingleRow
+    /// would apply to it and hide the caller's rows, so the reader emulates them on the caller's result instead; closing
+    /// the connection is always the wrapper's job, so that the tenant connection knows.
+    /// </summary>
+    internal static CommandBehavior ForServer(CommandBehavior behavior, TenantExecution execution)
     {
-        Plain,
-        Prefix,
-        Batch,
+        behavior &= ~CommandBehavior.CloseConnection;
+        return execution.CarriesContext ? behavior & ~(CommandBehavior.SingleResult | CommandBehavior.SingleRow) : behavior;
     }
 }

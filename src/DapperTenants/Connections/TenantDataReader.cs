@@ -8,12 +8,13 @@ using Npgsql;
 namespace DapperTenants.Connections;
 
 /// <summary>
-/// The reader of a command that carried the tenant: positioned on the caller's first result, with the caller's
-/// <see cref="CommandBehavior.SingleResult"/> and <see cref="CommandBehavior.SingleRow"/> applied to it.
+/// The reader of one <see cref="TenantExecution"/>: positioned on the caller's first result and, when the context
+/// statement went first, with the caller's <see cref="CommandBehavior.SingleResult"/> and
+/// <see cref="CommandBehavior.SingleRow"/> applied to the caller's result. Closing it completes the execution.
 /// </summary>
 internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
 {
-    private readonly TenantCommand _command;
+    private readonly TenantExecution _execution;
     private readonly NpgsqlDataReader _inner;
     private readonly bool _singleResult;
     private readonly bool _singleRow;
@@ -23,12 +24,14 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
     private bool _faulted;
     private bool _finished;
 
-    public TenantDataReader(TenantCommand command, NpgsqlDataReader inner, CommandBehavior behavior)
+    public TenantDataReader(TenantExecution execution, NpgsqlDataReader inner, CommandBehavior behavior)
     {
-        _command = command;
+        _execution = execution;
         _inner = inner;
-        _singleResult = (behavior & (CommandBehavior.SingleResult | CommandBehavior.SingleRow)) != 0;
-        _singleRow = (behavior & CommandBehavior.SingleRow) != 0;
+
+        // Without the context statement in front, Npgsql applied these itself.
+        _singleResult = execution.CarriesContext && (behavior & (CommandBehavior.SingleResult | CommandBehavior.SingleRow)) != 0;
+        _singleRow = execution.CarriesContext && (behavior & CommandBehavior.SingleRow) != 0;
         _closeConnection = (behavior & CommandBehavior.CloseConnection) != 0;
     }
 
@@ -143,10 +146,10 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
         }
         finally
         {
-            _command.Restore(succeeded: !_faulted);
+            _execution.Complete(clean: !_faulted);
             if (_closeConnection)
             {
-                _command.Connection?.Close();
+                _execution.Connection.Close();
             }
         }
     }
@@ -170,10 +173,10 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
         }
         finally
         {
-            _command.Restore(succeeded: !_faulted);
-            if (_closeConnection && _command.Connection is { } connection)
+            _execution.Complete(clean: !_faulted);
+            if (_closeConnection)
             {
-                await connection.CloseAsync().ConfigureAwait(false);
+                await _execution.Connection.CloseAsync().ConfigureAwait(false);
             }
         }
     }

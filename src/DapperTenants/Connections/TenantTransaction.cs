@@ -18,9 +18,6 @@ internal sealed class TenantTransaction : DbTransaction
 
     public NpgsqlTransaction Inner { get; }
 
-    /// <summary>Whether a statement of this transaction has already set the tenant, so later ones need not.</summary>
-    public bool ContextApplied { get; set; }
-
     public bool IsCompleted => _completed;
 
     public override IsolationLevel IsolationLevel => Inner.IsolationLevel;
@@ -73,13 +70,13 @@ internal sealed class TenantTransaction : DbTransaction
     // A rollback to a savepoint can undo the statement that set the tenant: the next statement carries it again.
     public override void Rollback(string savepointName)
     {
-        ContextApplied = false;
+        _connection.Context.Forget();
         Inner.Rollback(savepointName);
     }
 
     public override Task RollbackAsync(string savepointName, CancellationToken cancellationToken = default)
     {
-        ContextApplied = false;
+        _connection.Context.Forget();
         return Inner.RollbackAsync(savepointName, cancellationToken);
     }
 

@@ -7,12 +7,13 @@ namespace DapperTenants.Guard;
 internal sealed class SqlText
 {
     /// <summary>A stored procedure call: one statement whose body the guard cannot see.</summary>
-    public static readonly SqlText Procedure = new(1, changesTransaction: false, GuardPlan.Pass);
+    public static readonly SqlText Procedure = new(1, changesTransaction: false, leadsWithTransactionEnd: false, GuardPlan.Pass);
 
-    public SqlText(int statementCount, bool changesTransaction, GuardPlan plan)
+    public SqlText(int statementCount, bool changesTransaction, bool leadsWithTransactionEnd, GuardPlan plan)
     {
         StatementCount = statementCount;
         ChangesTransaction = changesTransaction;
+        LeadsWithTransactionEnd = leadsWithTransactionEnd;
         Plan = plan;
     }
 
@@ -30,6 +31,13 @@ internal sealed class SqlText
     /// known to hold, so the next statement carries it again.
     /// </summary>
     public bool ChangesTransaction { get; }
+
+    /// <summary>
+    /// Whether the first statement ends or rolls back a transaction (<c>COMMIT</c>, <c>END</c>, <c>ROLLBACK [TO]</c>,
+    /// <c>ABORT</c>, <c>PREPARE TRANSACTION</c>): those run in an aborted transaction, where any statement sent in front of
+    /// them would fail, so the context statement does not go first.
+    /// </summary>
+    public bool LeadsWithTransactionEnd { get; }
 
     /// <summary>The checks to run each time a command with this text executes.</summary>
     public GuardPlan Plan { get; }

@@ -74,7 +74,7 @@ internal sealed class TenantGuard
     private SqlText Build(string commandText, TenantCatalog catalog)
     {
         var tokens = SqlLexer.Tokenize(commandText);
-        var (count, changesTransaction) = SqlTextShape.Of(tokens);
+        var (count, changesTransaction, leadsWithEnd) = SqlTextShape.Of(tokens);
         var plan = GuardPlan.Pass;
         if (_enabled && count > 0)
         {
@@ -90,7 +90,7 @@ internal sealed class TenantGuard
 #pragma warning restore CA1031
         }
 
-        return new SqlText(count, changesTransaction, plan);
+        return new SqlText(count, changesTransaction, leadsWithEnd, plan);
     }
 
     /// <summary>Throws <see cref="TenantGuardException"/> when the command writes another tenant's value or tampers with the context.</summary>

@@ -1,0 +1,213 @@
+using System.Data;
+using System.Data.Common;
+using Npgsql;
+
+namespace DapperTenants.Connections;
+
+/// <summary>
+/// A <see cref="DbBatch"/> of a <see cref="TenantConnection"/>: its commands go out as one <see cref="NpgsqlBatch"/>
+/// behind the tenant context when the context must travel, in the same round trip, each checked by the guard first.
+/// </summary>
+/// <remarks>
+/// Results, errors and records affected are Npgsql's: Npgsql fills each caller batch command's
+/// <see cref="DbBatchCommand.RecordsAffected"/> and output parameters directly. The caller's batch commands are never
+/// copied; executions borrow a batch kept for this one, as <see cref="TenantCommand"/> does.
+/// </remarks>
+internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
+{
+    private readonly TenantBatchCommandCollection _commands = new();
+    private TenantConnection? _connection;
+    private TenantTransaction? _transaction;
+    private int? _timeout;
+    private bool _disposed;
+
+    private NpgsqlBatch? _batch;
+    private NpgsqlBatchCommand? _context;
+    private TenantExecution? _running;
+
+    public TenantBatch(TenantConnection connection)
+    {
+        _connection = connection;
+    }
+
+    public override int Timeout
+    {
+        get => _timeout ?? _connection?.InnerConnection.CommandTimeout ?? 30;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _timeout = value;
+        }
+    }
+
+    protected override DbBatchCommandCollection DbBatchCommands => _commands;
+
+    protected override DbConnection? DbConnection
+    {
+        get => _connection;
+        set => _connection = value switch
+        {
+            null => null,
+            TenantConnection tenantConnection => tenantConnection,
+            _ => throw new ArgumentException(
+                $"A batch of a TenantConnection can only run on a TenantConnection, not on a {value.GetType().Name}. Create the batch with TenantConnection.CreateBatch().",
+                nameof(value)),
+        };
+    }
+
+    protected override DbTransaction? DbTransaction
+    {
+        get => _transaction;
+        set => _transaction = value switch
+        {
+            null => null,
+            TenantTransaction tenantTransaction => tenantTransaction,
+            _ => throw new ArgumentException(
+                $"A batch of a TenantConnection needs a transaction begun on that TenantConnection, not a {value.GetType().Name}. Call BeginTransaction on the TenantConnection.",
+                nameof(value)),
+        };
+    }
+
+    protected override DbBatchCommand CreateDbBatchCommand() => new NpgsqlBatchCommand();
+
+    public override void Cancel() => _running?.Cancel();
+
+    public override void Prepare() => Compose(forceContext: true).Batch.Prepare();
+
+    public override Task PrepareAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Compose(forceContext: true).Batch.PrepareAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+    }
+
+    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
+    {
+        var execution = CreateExecution();
+        return new TenantDataReader(execution, execution.Start(TenantCommand.ForServer(behavior, execution)), behavior);
+    }
+
+    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
+    {
+        var execution = CreateExecution();
+        var reader = await execution.StartAsync(TenantCommand.ForServer(behavior, execution), cancellationToken).ConfigureAwait(false);
+        return new TenantDataReader(execution, reader, behavior);
+    }
+
+    public override int ExecuteNonQuery() => CreateExecution().NonQuery();
+
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return CreateExecution().NonQueryAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<int>(e);
+        }
+    }
+
+    public override object? ExecuteScalar()
+    {
+        using var reader = ExecuteDbDataReader(CommandBehavior.SingleRow);
+        return reader.Read() && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+    }
+
+    public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken = default)
+    {
+        var reader = await ExecuteDbDataReaderAsync(CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+        }
+    }
+
+    void ITenantStatementOwner.Released(TenantExecution execution)
+    {
+        if (ReferenceEquals(_running, execution))
+        {
+            _running = null;
+        }
+    }
+
+    public override void Dispose()
+    {
+        _disposed = true;
+        base.Dispose();
+    }
+
+    private TenantExecution CreateExecution()
+    {
+        var (batch, carries, changesTransaction) = Compose(forceContext: false);
+        var connection = _connection!;
+        var execution = new TenantExecution(connection, connection.ActiveTransaction, batch, carries, changesTransaction, this);
+        _running = execution;
+        return execution;
+    }
+
+    /// <summary>Checks every command (state, guard), then fills in the batch kept for this one: <c>[context?, c1…cn]</c>.</summary>
+    private (NpgsqlBatch Batch, bool Carries, bool ChangesTransaction) Compose(bool forceContext)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_running is { IsOver: false })
+        {
+            throw new InvalidOperationException("An open data reader exists for this batch.");
+        }
+
+        var connection = _connection ?? throw new InvalidOperationException("The batch has no connection. Create it with TenantConnection.CreateBatch().");
+        if (connection.State != ConnectionState.Open)
+        {
+            throw new InvalidOperationException($"The TenantConnection for tenant '{connection.Tenant}' is {connection.State}; open it before executing a batch.");
+        }
+
+        if (_transaction is { IsCompleted: true })
+        {
+            throw new InvalidOperationException("The batch's transaction has already been committed or rolled back. Begin a new transaction or clear Transaction.");
+        }
+
+        var items = _commands.Items;
+        var changesTransaction = false;
+        var leadsWithEnd = false;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var text = connection.Check(items[i]);
+            changesTransaction |= text.ChangesTransaction;
+            leadsWithEnd |= i == 0 && text.LeadsWithTransactionEnd;
+        }
+
+        var transaction = connection.ActiveTransaction;
+        var carries = items.Count > 0 && (forceContext || (connection.Context.IsNeeded(transaction) && !leadsWithEnd));
+        var batch = _batch ??= new NpgsqlBatch();
+        batch.Connection = connection.InnerConnection;
+        batch.Transaction = transaction?.Inner;
+        batch.Timeout = Timeout;
+        var sent = batch.BatchCommands;
+        sent.Clear();
+        if (carries)
+        {
+            if (_context is null)
+            {
+                _context = connection.Context.CreateStatement();
+            }
+            else
+            {
+                connection.Context.Bind(_context);
+            }
+
+            sent.Add(_context);
+        }
+
+        foreach (var command in items)
+        {
+            sent.Add(command);
+        }
+
+        return (batch, carries, changesTransaction);
+    }
+}

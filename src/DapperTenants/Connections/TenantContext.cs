@@ -1,0 +1,129 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DapperTenants.Connections;
+
+/// <summary>
+/// The tenant context of one <see cref="TenantConnection"/>: the only place that knows whether the next statement
+/// must carry the tenant setting, and whether a statement that carried it took effect.
+/// </summary>
+/// <remarks>
+/// <para>
+/// In <see cref="TenantContextScope.Transaction"/> scope the setting is transaction-local: every statement outside an
+/// explicit transaction carries it, and inside one the first statement does (again after anything that may have undone
+/// it: a rollback to a savepoint, transaction control sent as SQL, a failed execution).
+/// </para>
+/// <para>
+/// In <see cref="TenantContextScope.Session"/> scope the setting lives in the session: the first statement after each
+/// open carries it, and it counts as applied once the implicit transaction it ran in finished cleanly, or the explicit
+/// one committed.
+/// </para>
+/// <para>
+/// It never takes anything from the caller: the value it binds is the connection's tenant (or, with a signing key, the
+/// tenant's token), bound to a statement of its own.
+/// </para>
+/// </remarks>
+internal sealed class TenantContext
+{
+    private readonly TenantConnection _connection;
+    private readonly bool _session;
+
+    // Session scope: the setting was committed in this session since the connection was opened.
+    private bool _sessionApplied;
+
+    // The explicit transaction in which a statement carrying the setting completed; null when none did (or since undone).
+    private TenantTransaction? _appliedIn;
+
+    public TenantContext(TenantConnection connection)
+    {
+        _connection = connection;
+        _session = connection.Source.Options.ContextScope == TenantContextScope.Session;
+    }
+
+    /// <summary>Whether the next statement, run in <paramref name="transaction"/>, must carry the setting.</summary>
+    public bool IsNeeded(TenantTransaction? transaction)
+    {
+        if (_session && _sessionApplied)
+        {
+            return false;
+        }
+
+        return transaction is null || !ReferenceEquals(_appliedIn, transaction);
+    }
+
+    /// <summary>A new context statement (<c>select set_config(setting, $1, local)</c>) bound to this connection's value.</summary>
+    /// <remarks>
+    /// One per caller command or batch, never shared between them: Npgsql keeps preparation state on a batch command,
+    /// and only the batch that owns it can tell when that state belongs to another physical connection.
+    /// </remarks>
+    public NpgsqlBatchCommand CreateStatement()
+    {
+        var statement = new NpgsqlBatchCommand(_connection.Source.ContextSql);
+        statement.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = Value });
+        return statement;
+    }
+
+    /// <summary>Re-binds an existing context statement to this connection's value (a command may move to another connection).</summary>
+    public void Bind(NpgsqlBatchCommand statement) => ((NpgsqlParameter<string>)statement.Parameters[0]).TypedValue = Value;
+
+    /// <summary>The value the setting receives: the tenant.</summary>
+    public string Value => _connection.Tenant;
+
+    /// <summary>Called once an execution is over.</summary>
+    /// <param name="transaction">The explicit transaction it ran in, if any.</param>
+    /// <param name="carried">Whether it carried the setting.</param>
+    /// <param name="clean">Whether every statement of it completed without error.</param>
+    /// <param name="changesTransaction">Whether its text begins, ends or rolls back (part of) a transaction.</param>
+    public void Completed(TenantTransaction? transaction, bool carried, bool clean, bool changesTransaction)
+    {
+        if (changesTransaction)
+        {
+            // Transaction control sent as SQL: whatever held before may no longer hold.
+            Forget();
+            return;
+        }
+
+        if (!carried || !clean)
+        {
+            if (!clean && transaction is not null && ReferenceEquals(_appliedIn, transaction))
+            {
+                // The transaction is failed; only a rollback to a savepoint can continue it, and that may undo the setting.
+                _appliedIn = null;
+            }
+
+            return;
+        }
+
+        if (transaction is not null && !transaction.IsCompleted)
+        {
+            _appliedIn = transaction;
+        }
+        else if (_session)
+        {
+            _sessionApplied = true;
+        }
+    }
+
+    /// <summary>The explicit transaction ended: a session setting made in it survives only a commit.</summary>
+    public void TransactionEnded(TenantTransaction transaction, bool committed)
+    {
+        if (!ReferenceEquals(_appliedIn, transaction))
+        {
+            return;
+        }
+
+        if (committed && _session)
+        {
+            _sessionApplied = true;
+        }
+
+        _appliedIn = null;
+    }
+
+    /// <summary>A rollback to a savepoint, a reopen, or SQL transaction control: the next statement carries the setting again.</summary>
+    public void Forget()
+    {
+        _appliedIn = null;
+        _sessionApplied = false;
+    }
+}

@@ -1,0 +1,174 @@
+using System.Data;
+using Npgsql;
+
+namespace DapperTenants.Connections;
+
+/// <summary>
+/// One <c>Execute*</c> call of a command or batch: owns what it sends and, once it is over, tells the connection's
+/// <see cref="TenantContext"/> whether the tenant setting went with it and whether everything completed cleanly.
+/// </summary>
+/// <remarks>
+/// What it sends is either an <see cref="NpgsqlBatch"/> of <c>[context?, caller statement(s)]</c>, or, for a caller text
+/// of several statements, an <see cref="NpgsqlCommand"/> whose text starts with the context statement. Nothing of the
+/// caller's is moved or restored: the caller's parameters stay in the caller's batch command, where Npgsql reads them
+/// and fills the output ones.
+/// </remarks>
+internal sealed class TenantExecution
+{
+    private readonly TenantConnection _connection;
+    private readonly TenantTransaction? _transaction;
+    private readonly NpgsqlBatch? _batch;
+    private readonly NpgsqlCommand? _command;
+    private readonly bool _changesTransaction;
+    private ITenantStatementOwner? _owner;
+    private NpgsqlDataReader? _reader;
+    private bool _completed;
+
+    private TenantExecution(TenantConnection connection, TenantTransaction? transaction, bool carriesContext, bool changesTransaction, ITenantStatementOwner owner)
+    {
+        _connection = connection;
+        _transaction = transaction;
+        CarriesContext = carriesContext;
+        _changesTransaction = changesTransaction;
+        _owner = owner;
+    }
+
+    public TenantExecution(
+        TenantConnection connection, TenantTransaction? transaction, NpgsqlBatch batch, bool carriesContext, bool changesTransaction, ITenantStatementOwner owner)
+        : this(connection, transaction, carriesContext, changesTransaction, owner)
+    {
+        _batch = batch;
+    }
+
+    public TenantExecution(
+        TenantConnection connection, TenantTransaction? transaction, NpgsqlCommand command, bool carriesContext, bool changesTransaction, ITenantStatementOwner owner)
+        : this(connection, transaction, carriesContext, changesTransaction, owner)
+    {
+        _command = command;
+    }
+
+    /// <summary>Whether the first result is the context statement's, which the caller never sees.</summary>
+    public bool CarriesContext { get; }
+
+    public TenantConnection Connection => _connection;
+
+    /// <summary>Whether the execution no longer holds its statements: completed, or its reader was closed underneath (the connection closed).</summary>
+    public bool IsOver => _completed || _reader is { IsClosed: true };
+
+    /// <summary>Sends the statements and returns the reader positioned on the caller's first result.</summary>
+    public NpgsqlDataReader Start(CommandBehavior behavior)
+    {
+        NpgsqlDataReader? reader = null;
+        try
+        {
+            reader = _batch is not null ? _batch.ExecuteReader(behavior) : _command!.ExecuteReader(behavior);
+            _reader = reader;
+            if (CarriesContext)
+            {
+                reader.NextResult();
+            }
+
+            return reader;
+        }
+        catch
+        {
+            reader?.Dispose();
+            Complete(clean: false);
+            throw;
+        }
+    }
+
+    /// <summary>Sends the statements and returns the reader positioned on the caller's first result.</summary>
+    public async Task<NpgsqlDataReader> StartAsync(CommandBehavior behavior, CancellationToken cancellationToken)
+    {
+        NpgsqlDataReader? reader = null;
+        try
+        {
+            reader = _batch is not null
+                ? await _batch.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false)
+                : await _command!.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false);
+            _reader = reader;
+            if (CarriesContext)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return reader;
+        }
+        catch
+        {
+            if (reader is not null)
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Complete(clean: false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs the statements to the end and returns the rows they affected.</summary>
+    public int NonQuery()
+    {
+        try
+        {
+            var affected = _batch is not null ? _batch.ExecuteNonQuery() : _command!.ExecuteNonQuery();
+            Complete(clean: true);
+            return affected;
+        }
+        catch
+        {
+            Complete(clean: false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs the statements to the end and returns the rows they affected.</summary>
+    public async Task<int> NonQueryAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var affected = _batch is not null
+                ? await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false)
+                : await _command!.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            Complete(clean: true);
+            return affected;
+        }
+        catch
+        {
+            Complete(clean: false);
+            throw;
+        }
+    }
+
+    /// <summary>Cancels the statements while they run; does nothing otherwise.</summary>
+    public void Cancel()
+    {
+        if (!_completed)
+        {
+            if (_batch is not null)
+            {
+                _batch.Cancel();
+            }
+            else
+            {
+                _command!.Cancel();
+            }
+        }
+    }
+
+    /// <summary>Called once, when the reader closes or the execution fails: tells the context and frees the owner's statements.</summary>
+    public void Complete(bool clean)
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        _completed = true;
+        _connection.Context.Completed(_transaction, CarriesContext, clean, _changesTransaction);
+        var owner = _owner;
+        _owner = null;
+        owner?.Released(this);
+    }
+}
