@@ -53,6 +53,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         SessionsOutliveLeases = builder.NoResetOnClose || builder.Multiplexing || copy.BehindTransactionPooler;
         AutoEnlist = builder.Enlist;
         Guard = new TenantGuard(copy);
+        Kits = new ExecutionKitPool(ContextSql);
     }
 
     /// <summary>Creates a data source, and the <see cref="NpgsqlDataSource"/> it owns, from a connection string.</summary>
@@ -92,6 +93,9 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
 
     /// <summary>Whether connections enlist in an ambient <c>TransactionScope</c> when opened (<c>Enlist</c>, on by default).</summary>
     internal bool AutoEnlist { get; }
+
+    /// <summary>Batches and context statements reused by the commands of this data source.</summary>
+    internal ExecutionKitPool Kits { get; }
 
     /// <summary>Analyzes and checks every caller statement; its plans are empty when <see cref="TenantGuardMode.Off"/>.</summary>
     internal TenantGuard Guard { get; }

@@ -11,7 +11,7 @@ namespace DapperTenants.Connections;
 /// <remarks>
 /// Results, errors and records affected are Npgsql's: Npgsql fills each caller batch command's
 /// <see cref="DbBatchCommand.RecordsAffected"/> and output parameters directly. The caller's batch commands are never
-/// copied; executions borrow a batch kept for this one, as <see cref="TenantCommand"/> does.
+/// copied; executions borrow an <see cref="ExecutionKit"/> rented for this batch, as <see cref="TenantCommand"/> does.
 /// </remarks>
 internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
 {
@@ -21,8 +21,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
     private int? _timeout;
     private bool _disposed;
 
-    private NpgsqlBatch? _batch;
-    private NpgsqlBatchCommand? _context;
+    private ExecutionKit? _kit;
     private TenantExecution? _running;
 
     public TenantBatch(TenantConnection connection)
@@ -133,13 +132,35 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
         if (ReferenceEquals(_running, execution))
         {
             _running = null;
+            if (_disposed)
+            {
+                ReturnKit();
+            }
         }
     }
 
     public override void Dispose()
     {
-        _disposed = true;
+        if (!_disposed)
+        {
+            _disposed = true;
+            if (_running is null || _running.IsReleased)
+            {
+                _running = null;
+                ReturnKit();
+            }
+        }
+
         base.Dispose();
+    }
+
+    private void ReturnKit()
+    {
+        if (_kit is { } kit && _connection is { } connection)
+        {
+            _kit = null;
+            connection.Source.Kits.Return(kit);
+        }
     }
 
     private TenantExecution CreateExecution()
@@ -155,9 +176,20 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
     private (NpgsqlBatch Batch, bool Carries, bool ChangesTransaction) Compose(bool forceContext)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_running is { IsOver: false })
+        if (_running is { } running)
         {
-            throw new InvalidOperationException("An open data reader exists for this batch.");
+            if (!running.IsOver)
+            {
+                throw new InvalidOperationException("An open data reader exists for this batch.");
+            }
+
+            // Closed but not disposed: that reader's Dispose may still reach the kit; take a fresh one.
+            if (!running.IsReleased)
+            {
+                _kit = null;
+            }
+
+            _running = null;
         }
 
         var connection = _connection ?? throw new InvalidOperationException("The batch has no connection. Create it with TenantConnection.CreateBatch().");
@@ -183,7 +215,8 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
 
         var transaction = connection.ActiveTransaction;
         var carries = items.Count > 0 && (forceContext || (connection.Context.IsNeeded(transaction) && !leadsWithEnd));
-        var batch = _batch ??= new NpgsqlBatch();
+        var kit = _kit ??= connection.Source.Kits.Rent();
+        var batch = kit.Batch;
         batch.Connection = connection.InnerConnection;
         batch.Transaction = transaction?.Inner;
         batch.Timeout = Timeout;
@@ -191,16 +224,8 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
         sent.Clear();
         if (carries)
         {
-            if (_context is null)
-            {
-                _context = connection.Context.CreateStatement();
-            }
-            else
-            {
-                connection.Context.Bind(_context);
-            }
-
-            sent.Add(_context);
+            connection.Context.Bind(kit.Context);
+            sent.Add(kit.Context);
         }
 
         foreach (var command in items)

@@ -11,10 +11,11 @@ namespace DapperTenants.Connections;
 /// caller's statement behind the tenant context when the context must travel with it.
 /// </summary>
 /// <remarks>
-/// The caller's state lives in a standalone <see cref="NpgsqlBatchCommand"/>. Executions borrow a batch kept for this
-/// command (so that Npgsql's preparation bookkeeping follows the command from one physical connection to another, as it
-/// does for Npgsql's own commands), never Npgsql's per-connection cached command or batch: disposing this command hands
-/// nothing back, and a reader may outlive it.
+/// The caller's state lives in a standalone <see cref="NpgsqlBatchCommand"/>. Executions borrow an
+/// <see cref="ExecutionKit"/> (a batch and its context statement) that this command rents once from its data source and
+/// keeps, so that Npgsql's preparation bookkeeping follows the command from one physical connection to another as it
+/// does for Npgsql's own commands; never Npgsql's per-connection cached command or batch. A reader may outlive the
+/// command: the kit goes back to the pool only when both are disposed.
 /// </remarks>
 internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
 {
@@ -28,8 +29,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
     private UpdateRowSource _updatedRowSource = UpdateRowSource.Both;
     private bool _disposed;
 
-    private NpgsqlBatch? _batch;
-    private NpgsqlBatchCommand? _context;
+    private ExecutionKit? _kit;
     private NpgsqlCommand? _multi;
     private TenantExecution? _running;
 
@@ -202,14 +202,37 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         if (ReferenceEquals(_running, execution))
         {
             _running = null;
+            if (_disposed)
+            {
+                ReturnKit();
+            }
         }
     }
 
     protected override void Dispose(bool disposing)
     {
-        // Nothing to hand back: a reader still reading keeps what its execution sends.
-        _disposed = true;
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+
+            // A reader still reading keeps the kit until it is disposed.
+            if (_running is null || _running.IsReleased)
+            {
+                _running = null;
+                ReturnKit();
+            }
+        }
+
         base.Dispose(disposing);
+    }
+
+    private void ReturnKit()
+    {
+        if (_kit is { } kit && _connection is { } connection)
+        {
+            _kit = null;
+            connection.Source.Kits.Return(kit);
+        }
     }
 
     /// <summary>The checks, then one execution of what <see cref="Compose"/> filled in.</summary>
@@ -242,7 +265,8 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
 
     private NpgsqlBatch Batch(TenantConnection connection, TenantTransaction? transaction, bool carries)
     {
-        var batch = _batch ??= new NpgsqlBatch();
+        var kit = _kit ??= connection.Source.Kits.Rent();
+        var batch = kit.Batch;
         batch.Connection = connection.InnerConnection;
         batch.Transaction = transaction?.Inner;
         batch.Timeout = CommandTimeout;
@@ -250,16 +274,8 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         commands.Clear();
         if (carries)
         {
-            if (_context is null)
-            {
-                _context = connection.Context.CreateStatement();
-            }
-            else
-            {
-                connection.Context.Bind(_context);
-            }
-
-            commands.Add(_context);
+            connection.Context.Bind(kit.Context);
+            commands.Add(kit.Context);
         }
 
         commands.Add(_statement);
@@ -330,6 +346,13 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
             if (!running.IsOver)
             {
                 throw new InvalidOperationException(OpenReaderMessage);
+            }
+
+            // The last reader was closed but not disposed: its Dispose may still reach the kit, so this command moves on
+            // to a fresh one and leaves that kit to the garbage collector.
+            if (!running.IsReleased)
+            {
+                _kit = null;
             }
 
             _running = null;

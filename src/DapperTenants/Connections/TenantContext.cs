@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DapperTenants.Connections;
 
@@ -51,19 +50,7 @@ internal sealed class TenantContext
         return transaction is null || !ReferenceEquals(_appliedIn, transaction);
     }
 
-    /// <summary>A new context statement (<c>select set_config(setting, $1, local)</c>) bound to this connection's value.</summary>
-    /// <remarks>
-    /// One per caller command or batch, never shared between them: Npgsql keeps preparation state on a batch command,
-    /// and only the batch that owns it can tell when that state belongs to another physical connection.
-    /// </remarks>
-    public NpgsqlBatchCommand CreateStatement()
-    {
-        var statement = new NpgsqlBatchCommand(_connection.Source.ContextSql);
-        statement.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = Value });
-        return statement;
-    }
-
-    /// <summary>Re-binds an existing context statement to this connection's value (a command may move to another connection).</summary>
+    /// <summary>Binds a context statement (<c>select set_config(setting, $1, local)</c>) to this connection's value, before every execution that sends it.</summary>
     public void Bind(NpgsqlBatchCommand statement) => ((NpgsqlParameter<string>)statement.Parameters[0]).TypedValue = Value;
 
     /// <summary>The value the setting receives: the tenant.</summary>

@@ -23,6 +23,7 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
     private bool _pastSingleResult;
     private bool _faulted;
     private bool _finished;
+    private bool _disposed;
 
     public TenantDataReader(TenantExecution execution, NpgsqlDataReader inner, CommandBehavior behavior)
     {
@@ -183,8 +184,9 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             try
             {
                 Close();
@@ -192,6 +194,7 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
             finally
             {
                 _inner.Dispose();
+                _execution.Release();
             }
         }
 
@@ -200,15 +203,23 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
 
     public override async ValueTask DisposeAsync()
     {
-        try
+        if (!_disposed)
         {
-            await CloseAsync().ConfigureAwait(false);
+            _disposed = true;
+            try
+            {
+                await CloseAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                // Once released, what the execution sent may serve another command: nothing here touches it again.
+                await _inner.DisposeAsync().ConfigureAwait(false);
+                _execution.Release();
+            }
         }
-        finally
-        {
-            await _inner.DisposeAsync().ConfigureAwait(false);
-            await base.DisposeAsync().ConfigureAwait(false);
-        }
+
+        // Runs Dispose(true), which does nothing more now.
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 
     public override bool GetBoolean(int ordinal) => _inner.GetBoolean(ordinal);

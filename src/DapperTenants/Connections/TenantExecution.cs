@@ -23,6 +23,7 @@ internal sealed class TenantExecution
     private ITenantStatementOwner? _owner;
     private NpgsqlDataReader? _reader;
     private bool _completed;
+    private bool _released;
 
     private TenantExecution(TenantConnection connection, TenantTransaction? transaction, bool carriesContext, bool changesTransaction, ITenantStatementOwner owner)
     {
@@ -52,8 +53,11 @@ internal sealed class TenantExecution
 
     public TenantConnection Connection => _connection;
 
-    /// <summary>Whether the execution no longer holds its statements: completed, or its reader was closed underneath (the connection closed).</summary>
+    /// <summary>Whether the execution's results are gone: completed, or its reader was closed underneath (the connection closed).</summary>
     public bool IsOver => _completed || _reader is { IsClosed: true };
+
+    /// <summary>Whether nothing touches what it sent any more.</summary>
+    public bool IsReleased => _released;
 
     /// <summary>Sends the statements and returns the reader positioned on the caller's first result.</summary>
     public NpgsqlDataReader Start(CommandBehavior behavior)
@@ -74,6 +78,7 @@ internal sealed class TenantExecution
         {
             reader?.Dispose();
             Complete(clean: false);
+            Release();
             throw;
         }
     }
@@ -103,6 +108,7 @@ internal sealed class TenantExecution
             }
 
             Complete(clean: false);
+            Release();
             throw;
         }
     }
@@ -120,6 +126,10 @@ internal sealed class TenantExecution
         {
             Complete(clean: false);
             throw;
+        }
+        finally
+        {
+            Release();
         }
     }
 
@@ -139,6 +149,10 @@ internal sealed class TenantExecution
             Complete(clean: false);
             throw;
         }
+        finally
+        {
+            Release();
+        }
     }
 
     /// <summary>Cancels the statements while they run; does nothing otherwise.</summary>
@@ -157,7 +171,7 @@ internal sealed class TenantExecution
         }
     }
 
-    /// <summary>Called once, when the reader closes or the execution fails: tells the context and frees the owner's statements.</summary>
+    /// <summary>Called once, when the reader closes or the execution fails: tells the context whether the setting took effect.</summary>
     public void Complete(bool clean)
     {
         if (_completed)
@@ -167,6 +181,20 @@ internal sealed class TenantExecution
 
         _completed = true;
         _connection.Context.Completed(_transaction, CarriesContext, clean, _changesTransaction);
+    }
+
+    /// <summary>
+    /// Called once nothing touches what was sent any more (the reader disposed, not just closed: Npgsql's reader still
+    /// reaches its command when disposed): the owner may reuse it, or return it to the pool.
+    /// </summary>
+    public void Release()
+    {
+        if (_released)
+        {
+            return;
+        }
+
+        _released = true;
         var owner = _owner;
         _owner = null;
         owner?.Released(this);
