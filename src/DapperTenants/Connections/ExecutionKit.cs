@@ -13,10 +13,14 @@ namespace DapperTenants.Connections;
 /// </remarks>
 internal sealed class ExecutionKit
 {
-    public ExecutionKit(NpgsqlBatchCommand context)
+    public ExecutionKit(ExecutionKitPool pool, NpgsqlBatchCommand context)
     {
+        Pool = pool;
         Context = context;
     }
+
+    /// <summary>The pool of the data source whose context statement this kit carries; it goes back there.</summary>
+    public ExecutionKitPool Pool { get; }
 
     public NpgsqlBatch Batch { get; } = new();
 

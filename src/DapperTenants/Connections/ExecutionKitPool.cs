@@ -27,7 +27,7 @@ internal sealed class ExecutionKitPool
 
         var context = new NpgsqlBatchCommand(_contextSql);
         context.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text });
-        return new ExecutionKit(context);
+        return new ExecutionKit(this, context);
     }
 
     public void Return(ExecutionKit kit)

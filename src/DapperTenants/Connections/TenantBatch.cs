@@ -156,11 +156,28 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
 
     private void ReturnKit()
     {
-        if (_kit is { } kit && _connection is { } connection)
+        if (_kit is { } kit)
         {
             _kit = null;
-            connection.Source.Kits.Return(kit);
+            kit.Pool.Return(kit);
         }
+    }
+
+    /// <summary>The kit of <paramref name="connection"/>'s data source (a command may move to a connection of another data source).</summary>
+    private ExecutionKit Kit(TenantConnection connection)
+    {
+        var pool = connection.Source.Kits;
+        if (_kit is { } kit)
+        {
+            if (ReferenceEquals(kit.Pool, pool))
+            {
+                return kit;
+            }
+
+            ReturnKit();
+        }
+
+        return _kit = pool.Rent();
     }
 
     private TenantExecution CreateExecution()
@@ -215,7 +232,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
 
         var transaction = connection.ActiveTransaction;
         var carries = items.Count > 0 && (forceContext || (connection.Context.IsNeeded(transaction) && !leadsWithEnd));
-        var kit = _kit ??= connection.Source.Kits.Rent();
+        var kit = Kit(connection);
         var batch = kit.Batch;
         batch.Connection = connection.InnerConnection;
         batch.Transaction = transaction?.Inner;

@@ -22,8 +22,9 @@ internal sealed class TenantExecution
     private readonly bool _changesTransaction;
     private ITenantStatementOwner? _owner;
     private NpgsqlDataReader? _reader;
+    private readonly Lock _gate = new();
     private bool _completed;
-    private bool _released;
+    private volatile bool _released;
 
     private TenantExecution(TenantConnection connection, TenantTransaction? transaction, bool carriesContext, bool changesTransaction, ITenantStatementOwner owner)
     {
@@ -155,11 +156,20 @@ internal sealed class TenantExecution
         }
     }
 
-    /// <summary>Cancels the statements while they run; does nothing otherwise.</summary>
+    /// <summary>Cancels the statements while they run; does nothing otherwise. Safe to call from another thread.</summary>
+    /// <remarks>
+    /// Holds the lock that <see cref="Release"/> takes, so a batch is never cancelled after it went back to the pool and
+    /// may be serving another connection.
+    /// </remarks>
     public void Cancel()
     {
-        if (!_completed)
+        lock (_gate)
         {
+            if (_released || _completed)
+            {
+                return;
+            }
+
             if (_batch is not null)
             {
                 _batch.Cancel();
@@ -189,12 +199,16 @@ internal sealed class TenantExecution
     /// </summary>
     public void Release()
     {
-        if (_released)
+        lock (_gate)
         {
-            return;
+            if (_released)
+            {
+                return;
+            }
+
+            _released = true;
         }
 
-        _released = true;
         var owner = _owner;
         _owner = null;
         owner?.Released(this);
