@@ -75,10 +75,15 @@ internal sealed class TenantExecution
 
             return reader;
         }
-        catch
+        catch (Exception e)
         {
             reader?.Dispose();
             Complete(clean: false);
+            if (NeedsHealing(e))
+            {
+                Heal();
+            }
+
             Release();
             throw;
         }
@@ -101,7 +106,7 @@ internal sealed class TenantExecution
 
             return reader;
         }
-        catch
+        catch (Exception e)
         {
             if (reader is not null)
             {
@@ -109,6 +114,11 @@ internal sealed class TenantExecution
             }
 
             Complete(clean: false);
+            if (NeedsHealing(e))
+            {
+                await HealAsync().ConfigureAwait(false);
+            }
+
             Release();
             throw;
         }
@@ -123,9 +133,14 @@ internal sealed class TenantExecution
             Complete(clean: true);
             return affected;
         }
-        catch
+        catch (Exception e)
         {
             Complete(clean: false);
+            if (NeedsHealing(e))
+            {
+                Heal();
+            }
+
             throw;
         }
         finally
@@ -145,15 +160,66 @@ internal sealed class TenantExecution
             Complete(clean: true);
             return affected;
         }
-        catch
+        catch (Exception e)
         {
             Complete(clean: false);
+            if (NeedsHealing(e))
+            {
+                await HealAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
         finally
         {
             Release();
         }
+    }
+
+    /// <summary>
+    /// Whether a failure may have left the context statement half auto-prepared on the physical connection. Npgsql
+    /// processes a batch's commands in order and marks a statement that just crossed its auto-prepare threshold as
+    /// being prepared before it validates the next command; when the caller's command then fails on the client (a
+    /// parameter Npgsql cannot write, an output parameter referenced in the text, …) nothing is sent, and that mark
+    /// stays in the connection's prepared-statement table: every later context statement on that connection would be
+    /// sent as a bind to a statement the server never parsed (26000).
+    /// </summary>
+    private bool NeedsHealing(Exception e) =>
+        CarriesContext && _batch is not null && e is not NpgsqlException && _connection.InnerConnection.State == ConnectionState.Open;
+
+    /// <summary>Sends the same context statement object alone, so Npgsql parses it and completes the preparation it started.</summary>
+    private void Heal()
+    {
+        try
+        {
+            var commands = _batch!.BatchCommands;
+            var context = commands[0];
+            commands.Clear();
+            commands.Add(context);
+            _batch.ExecuteNonQuery();
+        }
+#pragma warning disable CA1031 // Best effort: the caller gets the original exception either way.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
+    }
+
+    private async Task HealAsync()
+    {
+        try
+        {
+            var commands = _batch!.BatchCommands;
+            var context = commands[0];
+            commands.Clear();
+            commands.Add(context);
+            await _batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Best effort: the caller gets the original exception either way.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
     }
 
     /// <summary>Cancels the statements while they run; does nothing otherwise. Safe to call from another thread.</summary>

@@ -308,6 +308,46 @@ public class CommandPathTests(SyncOrAsync mode)
         (await _db.AllOrdersAsync()).Single(o => o.Id == id).Tenant.ShouldBe(OrdersDatabase.Acme);
     }
 
+    [Test]
+    public async Task A_caller_command_that_fails_on_the_client_leaves_the_context_statement_usable_with_auto_prepare()
+    {
+        // Npgsql auto-prepares a statement on its fifth use. The fifth context statement goes out with a command Npgsql
+        // refuses on the client (an output parameter referenced in the text): Npgsql marks the context statement "being
+        // prepared", then fails before sending anything.
+        await using var tenants = _db.CreateTenants(b =>
+        {
+            b.MaxPoolSize = 1;
+            b.MaxAutoPrepare = 10;
+        });
+        await using var acme = await OpenAsync(tenants: tenants);
+        await using var kept = NewCommand(acme, AcmeRows);
+        for (var i = 0; i < 4; i++)
+        {
+            (await IdsAsync(kept)).ShouldBe(AcmeIds);
+        }
+
+        await using (var bad = NewCommand(acme, "select @p::text"))
+        {
+            var parameter = bad.CreateParameter();
+            parameter.ParameterName = "p";
+            parameter.Direction = ParameterDirection.Output;
+            parameter.DbType = DbType.String;
+            bad.Parameters.Add(parameter);
+            var error = Async
+                ? await Should.ThrowAsync<InvalidOperationException>(() => bad.ExecuteScalarAsync())
+                : Should.Throw<InvalidOperationException>(() => bad.ExecuteScalar());
+            error.Message.ShouldBe("Parameter 'p' referenced in SQL but is an out-only parameter");
+        }
+
+        acme.State.ShouldBe(ConnectionState.Open);
+
+        // Another command, with its own context statement object, on the same physical connection.
+        for (var i = 0; i < 3; i++)
+        {
+            (await IdsAsync(kept)).ShouldBe(AcmeIds);
+        }
+    }
+
     private async Task ExecuteAsync(DbCommand command)
     {
         await using (command)
