@@ -1,6 +1,7 @@
 using DapperTenants.Catalog;
 using DapperTenants.Connections;
 using DapperTenants.Guard;
+using DapperTenants.Telemetry;
 using Npgsql;
 
 namespace DapperTenants;
@@ -113,19 +114,26 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     {
         ValidateTenant(tenant);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var inner = InnerDataSource.OpenConnection();
+        using var lease = DapperTenantsTelemetry.StartLease(tenant);
+        Npgsql.NpgsqlConnection? inner = null;
         try
         {
+            inner = InnerDataSource.OpenConnection();
             if (Catalog is null)
             {
-                Learn(CatalogReader.Read(inner, Options.SettingName));
+                var catalog = CatalogReader.Read(inner, Options.SettingName);
+                Learn(catalog);
+                DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }
 
-            return new Connections.NpgsqlConnection(this, inner, tenant);
+            var connection = new Connections.NpgsqlConnection(this, inner, tenant);
+            DapperTenantsTelemetry.LeaseOpened(this, tenant, lease);
+            return connection;
         }
-        catch
+        catch (Exception e)
         {
-            inner.Dispose();
+            DapperTenantsTelemetry.LeaseFailed(this, lease, e);
+            inner?.Dispose();
             throw;
         }
     }
@@ -140,19 +148,30 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     {
         ValidateTenant(tenant);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var inner = await InnerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        using var lease = DapperTenantsTelemetry.StartLease(tenant);
+        Npgsql.NpgsqlConnection? inner = null;
         try
         {
+            inner = await InnerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             if (Catalog is null)
             {
-                Learn(await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false));
+                var catalog = await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false);
+                Learn(catalog);
+                DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }
 
-            return new Connections.NpgsqlConnection(this, inner, tenant);
+            var connection = new Connections.NpgsqlConnection(this, inner, tenant);
+            DapperTenantsTelemetry.LeaseOpened(this, tenant, lease);
+            return connection;
         }
-        catch
+        catch (Exception e)
         {
-            await inner.DisposeAsync().ConfigureAwait(false);
+            DapperTenantsTelemetry.LeaseFailed(this, lease, e);
+            if (inner is not null)
+            {
+                await inner.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
@@ -189,7 +208,11 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     /// Forgets what the first open learned (the login's attributes and the protected tables), so the next open reads
     /// them again. Call it after installing policies while the application runs.
     /// </summary>
-    public void RefreshCatalog() => Volatile.Write(ref _catalog, null);
+    public void RefreshCatalog()
+    {
+        Volatile.Write(ref _catalog, null);
+        DapperTenantsTelemetry.CatalogRefreshRequested(this);
+    }
 
     /// <inheritdoc />
     public void Dispose()
