@@ -13,8 +13,11 @@ namespace DapperTenants.AspNetCore.Health;
 /// <remarks>The drift check needs <c>ApplyPoliciesAtStartup(...)</c>: it plans with the same owner and types.</remarks>
 internal sealed class TenantHealthCheck(TenantDataSource tenants, OwnerDataSource? owner) : IHealthCheck
 {
-    /// <summary>A tenant value for the probe's open; nothing runs under it (the probe queries the unguarded inner connection).</summary>
-    internal const string ProbeTenant = "dapper_tenants.health";
+    /// <summary>
+    /// A tenant value for the probe's open, one character long so that any <see cref="TenantOptions.MaxTenantLength"/>
+    /// accepts it; nothing runs under it (the probe queries the unguarded inner connection).
+    /// </summary>
+    internal const string ProbeTenant = "_";
 
     private const string PrivilegedQuery = "select rolsuper, rolbypassrls from pg_roles where rolname = current_user";
 

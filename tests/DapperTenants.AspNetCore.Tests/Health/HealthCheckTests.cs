@@ -35,6 +35,20 @@ public sealed class HealthCheckTests
     }
 
     [Test]
+    public async Task Probe_opens_whatever_the_tenant_length_limit()
+    {
+        await using var database = await ShopDatabase.CreateAsync("aspnet_health_short");
+        await using var app = await TestApp.StartAsync(
+            b =>
+            {
+                b.Services.AddDapperTenants(database.AppConnectionString, o => o.MaxTenantLength = 1).FromHeader("X-Tenant");
+                b.Services.AddHealthChecks().AddDapperTenantsHealthCheck();
+            },
+            a => a.UseDapperTenants());
+        (await CheckAsync(app)).Status.ShouldBe(HealthStatus.Healthy);
+    }
+
+    [Test]
     public async Task Degraded_on_installer_warnings()
     {
         await using var database = await ShopDatabase.CreateAsync("aspnet_health_warn", tenantIndex: false);
