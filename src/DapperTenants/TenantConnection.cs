@@ -58,7 +58,15 @@ public abstract class TenantConnection : DbConnection
         var text = Source.Guard.Analyze(statement.CommandText, statement.CommandType, Source.Catalog);
         if (text.Plan.Checks.Count > 0)
         {
-            text.Plan.Evaluate(statement.Parameters, new Guard.GuardContext(Tenant, SessionOutlivesLease));
+            try
+            {
+                text.Plan.Evaluate(statement.Parameters, new Guard.GuardContext(Tenant, SessionOutlivesLease));
+            }
+            catch (TenantGuardException refusal)
+            {
+                Telemetry.DapperTenantsTelemetry.GuardRefused(Source, RefusalKind(refusal), Tenant, refusal.Table);
+                throw;
+            }
         }
 
         return text;
@@ -187,6 +195,10 @@ public abstract class TenantConnection : DbConnection
         await base.DisposeAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
     }
+
+    // A short, stable metric dimension: the statement kind in lower case ("insert", "set_config", "set_local", ...).
+    private static string RefusalKind(TenantGuardException refusal) =>
+        refusal.StatementKind is { } kind ? kind.ToLowerInvariant().Replace(' ', '_') : "unknown";
 
     internal void TransactionEnded(TenantTransaction transaction, bool committed)
     {

@@ -1,6 +1,7 @@
 using DapperTenants.Catalog;
 using DapperTenants.Connections;
 using DapperTenants.Guard;
+using DapperTenants.Telemetry;
 using Npgsql;
 
 namespace DapperTenants;
@@ -127,19 +128,26 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     {
         ValidateTenant(tenant);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var inner = InnerDataSource.OpenConnection();
+        using var lease = DapperTenantsTelemetry.StartLease(tenant);
+        Npgsql.NpgsqlConnection? inner = null;
         try
         {
+            inner = InnerDataSource.OpenConnection();
             if (NeedsCatalog)
             {
-                Learn(CatalogReader.Read(inner, Options.SettingName));
+                var catalog = CatalogReader.Read(inner, Options.SettingName);
+                Learn(catalog);
+                DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }
 
-            return new Connections.NpgsqlConnection(this, inner, tenant);
+            var connection = new Connections.NpgsqlConnection(this, inner, tenant);
+            DapperTenantsTelemetry.LeaseOpened(this, tenant, lease);
+            return connection;
         }
-        catch
+        catch (Exception e)
         {
-            inner.Dispose();
+            DapperTenantsTelemetry.LeaseFailed(this, lease, e);
+            inner?.Dispose();
             throw;
         }
     }
@@ -154,19 +162,30 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     {
         ValidateTenant(tenant);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var inner = await InnerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        using var lease = DapperTenantsTelemetry.StartLease(tenant);
+        Npgsql.NpgsqlConnection? inner = null;
         try
         {
+            inner = await InnerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             if (NeedsCatalog)
             {
-                Learn(await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false));
+                var catalog = await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false);
+                Learn(catalog);
+                DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }
 
-            return new Connections.NpgsqlConnection(this, inner, tenant);
+            var connection = new Connections.NpgsqlConnection(this, inner, tenant);
+            DapperTenantsTelemetry.LeaseOpened(this, tenant, lease);
+            return connection;
         }
-        catch
+        catch (Exception e)
         {
-            await inner.DisposeAsync().ConfigureAwait(false);
+            DapperTenantsTelemetry.LeaseFailed(this, lease, e);
+            if (inner is not null)
+            {
+                await inner.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
@@ -204,7 +223,11 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     /// Call it after installing policies while the application runs.
     /// </summary>
     /// <remarks>Connections already open keep being guarded with what was learned before, until the next open replaces it.</remarks>
-    public void RefreshCatalog() => Volatile.Write(ref _catalogStale, 1);
+    public void RefreshCatalog()
+    {
+        Volatile.Write(ref _catalogStale, 1);
+        DapperTenantsTelemetry.CatalogRefreshRequested(this);
+    }
 
     /// <inheritdoc />
     public void Dispose()

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DapperTenants;
 
@@ -69,7 +71,30 @@ public sealed partial class TenantOptions
     /// <value>Defaults to 256.</value>
     public int MaxTenantLength { get; set; } = DefaultMaxTenantLength;
 
-    internal TenantOptions Clone() => (TenantOptions)MemberwiseClone();
+    /// <summary>Where the library writes its log events (guard refusals, privileged-login refusals, catalog reads).</summary>
+    /// <value>Defaults to <see langword="null"/>: nothing is logged. <c>AddDapperTenants</c> sets the application's factory.</value>
+    /// <remarks>Log events never carry row data, parameter values, SQL text or connection-string secrets; they may name the tenant.</remarks>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Whether the metrics of the <c>DapperTenants</c> meter carry the tenant as a <c>tenant.id</c> dimension.</summary>
+    /// <value>Defaults to <see langword="false"/>: every tenant would be a time series of its own.</value>
+    /// <remarks>Spans carry <c>tenant.id</c> whatever this says. Turn it on only for a small, bounded number of tenants.</remarks>
+    public bool IncludeTenantInMetrics { get; set; }
+
+    private ILogger? _connectionLogger;
+    private ILogger? _guardLogger;
+
+    internal ILogger ConnectionLogger => _connectionLogger ??= LoggerFactory?.CreateLogger(Telemetry.TenantLog.ConnectionCategory) ?? NullLogger.Instance;
+
+    internal ILogger GuardLogger => _guardLogger ??= LoggerFactory?.CreateLogger(Telemetry.TenantLog.GuardCategory) ?? NullLogger.Instance;
+
+    internal TenantOptions Clone()
+    {
+        var copy = (TenantOptions)MemberwiseClone();
+        copy._connectionLogger = null;
+        copy._guardLogger = null;
+        return copy;
+    }
 
     /// <summary>Throws when an option cannot work; called by the data source and the installer.</summary>
     internal void Validate(string paramName)

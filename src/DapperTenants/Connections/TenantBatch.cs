@@ -185,6 +185,11 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
         var (batch, carries, changesTransaction) = Compose(forceContext: false);
         var connection = _connection!;
         var execution = new TenantExecution(connection, connection.ActiveTransaction, batch, carries, changesTransaction, this);
+        if (execution.CarriesContext)
+        {
+            Telemetry.DapperTenantsTelemetry.ContextStatementSent(connection.Source, connection.Tenant);
+        }
+
         _running = execution;
         return execution;
     }

@@ -261,6 +261,11 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         var execution = batch is not null
             ? new TenantExecution(connection, transaction, batch, carries, text.ChangesTransaction, this)
             : new TenantExecution(connection, transaction, multi!, carries, text.ChangesTransaction, this);
+        if (execution.CarriesContext)
+        {
+            Telemetry.DapperTenantsTelemetry.ContextStatementSent(connection.Source, connection.Tenant);
+        }
+
         _running = execution;
         return execution;
     }
