@@ -52,6 +52,9 @@ public abstract class TenantConnection : DbConnection
     /// </summary>
     internal bool SessionOutlivesLease => Source.SessionsOutliveLeases || _enlisted;
 
+    /// <summary>Whether the connection takes part in a <c>TransactionScope</c>, so its statements run in a server transaction.</summary>
+    internal bool IsEnlisted => _enlisted;
+
     /// <summary>The guard's verdict on a caller statement (throws <see cref="TenantGuardException"/>), and what the path needs to know of its text.</summary>
     internal Guard.SqlText Check(Npgsql.NpgsqlBatchCommand statement)
     {

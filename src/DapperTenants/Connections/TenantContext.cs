@@ -33,6 +33,9 @@ internal sealed class TenantContext
     // The explicit transaction in which a statement carrying the setting completed; null when none did (or since undone).
     private TenantTransaction? _appliedIn;
 
+    // The explicit transaction a server error aborted: until a rollback, PostgreSQL refuses everything else in it.
+    private TenantTransaction? _abortedIn;
+
     public TenantContext(TenantConnection connection)
     {
         _connection = connection;
@@ -43,6 +46,14 @@ internal sealed class TenantContext
     public bool IsNeeded(TenantTransaction? transaction)
     {
         if (_session && _sessionApplied)
+        {
+            return false;
+        }
+
+        // In an aborted transaction the context statement would only fail ahead of the caller's statement; worse, Npgsql
+        // would try to auto-prepare it there, and a failed auto-preparation can leave Npgsql believing in a statement the
+        // server dropped. The next statement after the rollback carries the context again.
+        if (transaction is not null && ReferenceEquals(_abortedIn, transaction))
         {
             return false;
         }
@@ -60,8 +71,9 @@ internal sealed class TenantContext
     /// <param name="transaction">The explicit transaction it ran in, if any.</param>
     /// <param name="carried">Whether it carried the setting.</param>
     /// <param name="clean">Whether every statement of it completed without error.</param>
+    /// <param name="aborted">Whether the server reported an error, which aborts an explicit transaction.</param>
     /// <param name="changesTransaction">Whether its text begins, ends or rolls back (part of) a transaction.</param>
-    public void Completed(TenantTransaction? transaction, bool carried, bool clean, bool changesTransaction)
+    public void Completed(TenantTransaction? transaction, bool carried, bool clean, bool aborted, bool changesTransaction)
     {
         if (changesTransaction)
         {
@@ -70,14 +82,16 @@ internal sealed class TenantContext
             return;
         }
 
+        if (aborted && transaction is not null && !transaction.IsCompleted)
+        {
+            // Only a rollback (to a savepoint) continues it, and that may undo the setting: it travels again afterwards.
+            _abortedIn = transaction;
+            _appliedIn = null;
+            return;
+        }
+
         if (!carried || !clean)
         {
-            if (!clean && transaction is not null && ReferenceEquals(_appliedIn, transaction))
-            {
-                // The transaction is failed; only a rollback to a savepoint can continue it, and that may undo the setting.
-                _appliedIn = null;
-            }
-
             return;
         }
 
@@ -94,6 +108,11 @@ internal sealed class TenantContext
     /// <summary>The explicit transaction ended: a session setting made in it survives only a commit.</summary>
     public void TransactionEnded(TenantTransaction transaction, bool committed)
     {
+        if (ReferenceEquals(_abortedIn, transaction))
+        {
+            _abortedIn = null;
+        }
+
         if (!ReferenceEquals(_appliedIn, transaction))
         {
             return;
@@ -105,12 +124,14 @@ internal sealed class TenantContext
         }
 
         _appliedIn = null;
+        _abortedIn = null;
     }
 
     /// <summary>A rollback to a savepoint, a reopen, or SQL transaction control: the next statement carries the setting again.</summary>
     public void Forget()
     {
         _appliedIn = null;
+        _abortedIn = null;
         _sessionApplied = false;
     }
 }

@@ -22,6 +22,7 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
     private bool _rowRead;
     private bool _pastSingleResult;
     private bool _faulted;
+    private Exception? _failure;
     private bool _finished;
     private bool _disposed;
 
@@ -63,9 +64,10 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
         {
             return _rowRead = _inner.Read();
         }
-        catch
+        catch (Exception e)
         {
             _faulted = true;
+            _failure ??= e;
             throw;
         }
     }
@@ -81,9 +83,10 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
         {
             return _rowRead = await _inner.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
             _faulted = true;
+            _failure ??= e;
             throw;
         }
     }
@@ -101,9 +104,10 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
             _rowRead = false;
             return _inner.NextResult();
         }
-        catch
+        catch (Exception e)
         {
             _faulted = true;
+            _failure ??= e;
             throw;
         }
     }
@@ -121,9 +125,10 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
             _rowRead = false;
             return await _inner.NextResultAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
             _faulted = true;
+            _failure ??= e;
             throw;
         }
     }
@@ -140,14 +145,15 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
         {
             _inner.Close();
         }
-        catch
+        catch (Exception e)
         {
             _faulted = true;
+            _failure ??= e;
             throw;
         }
         finally
         {
-            _execution.Complete(clean: !_faulted);
+            _execution.Complete(clean: !_faulted, _failure);
             if (_closeConnection)
             {
                 _execution.Connection.Close();
@@ -167,14 +173,15 @@ internal sealed class TenantDataReader : DbDataReader, IDbColumnSchemaGenerator
         {
             await _inner.CloseAsync().ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
             _faulted = true;
+            _failure ??= e;
             throw;
         }
         finally
         {
-            _execution.Complete(clean: !_faulted);
+            _execution.Complete(clean: !_faulted, _failure);
             if (_closeConnection)
             {
                 await _execution.Connection.CloseAsync().ConfigureAwait(false);

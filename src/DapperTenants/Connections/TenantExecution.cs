@@ -63,65 +63,95 @@ internal sealed class TenantExecution
     /// <summary>Sends the statements and returns the reader positioned on the caller's first result.</summary>
     public NpgsqlDataReader Start(CommandBehavior behavior)
     {
-        NpgsqlDataReader? reader = null;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            reader = _batch is not null ? _batch.ExecuteReader(behavior) : _command!.ExecuteReader(behavior);
-            _reader = reader;
-            if (CarriesContext)
+            NpgsqlDataReader? reader = null;
+            try
             {
-                reader.NextResult();
-            }
+                reader = _batch is not null ? _batch.ExecuteReader(behavior) : _command!.ExecuteReader(behavior);
+                _reader = reader;
+                if (CarriesContext)
+                {
+                    reader.NextResult();
+                }
 
-            return reader;
+                return reader;
+            }
+            catch (Exception e) when (attempt == 0 && CanRetry(e))
+            {
+                reader?.Dispose();
+                Unprepare();
+            }
+            catch (Exception e)
+            {
+                Fail(reader, e);
+                throw;
+            }
         }
-        catch (Exception e)
+    }
+
+    private void Fail(NpgsqlDataReader? reader, Exception e)
+    {
+        reader?.Dispose();
+        Complete(clean: false, e);
+        if (NeedsHealing(e))
         {
-            reader?.Dispose();
-            Complete(clean: false);
-            if (NeedsHealing(e))
-            {
-                Heal();
-            }
-
-            Release();
-            throw;
+            Heal();
         }
+
+        Release();
     }
 
     /// <summary>Sends the statements and returns the reader positioned on the caller's first result.</summary>
     public async Task<NpgsqlDataReader> StartAsync(CommandBehavior behavior, CancellationToken cancellationToken)
     {
-        NpgsqlDataReader? reader = null;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            reader = _batch is not null
-                ? await _batch.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false)
-                : await _command!.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false);
-            _reader = reader;
-            if (CarriesContext)
+            NpgsqlDataReader? reader = null;
+            try
             {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            }
+                reader = _batch is not null
+                    ? await _batch.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false)
+                    : await _command!.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false);
+                _reader = reader;
+                if (CarriesContext)
+                {
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                }
 
-            return reader;
+                return reader;
+            }
+            catch (Exception e) when (attempt == 0 && CanRetry(e))
+            {
+                if (reader is not null)
+                {
+                    await reader.DisposeAsync().ConfigureAwait(false);
+                }
+
+                Unprepare();
+            }
+            catch (Exception e)
+            {
+                await FailAsync(reader, e).ConfigureAwait(false);
+                throw;
+            }
         }
-        catch (Exception e)
+    }
+
+    private async Task FailAsync(NpgsqlDataReader? reader, Exception e)
+    {
+        if (reader is not null)
         {
-            if (reader is not null)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-            }
-
-            Complete(clean: false);
-            if (NeedsHealing(e))
-            {
-                await HealAsync().ConfigureAwait(false);
-            }
-
-            Release();
-            throw;
+            await reader.DisposeAsync().ConfigureAwait(false);
         }
+
+        Complete(clean: false, e);
+        if (NeedsHealing(e))
+        {
+            await HealAsync().ConfigureAwait(false);
+        }
+
+        Release();
     }
 
     /// <summary>Runs the statements to the end and returns the rows they affected.</summary>
@@ -129,13 +159,23 @@ internal sealed class TenantExecution
     {
         try
         {
-            var affected = _batch is not null ? _batch.ExecuteNonQuery() : _command!.ExecuteNonQuery();
+            int affected;
+            try
+            {
+                affected = _batch is not null ? _batch.ExecuteNonQuery() : _command!.ExecuteNonQuery();
+            }
+            catch (Exception e) when (CanRetry(e))
+            {
+                Unprepare();
+                affected = _batch is not null ? _batch.ExecuteNonQuery() : _command!.ExecuteNonQuery();
+            }
+
             Complete(clean: true);
             return affected;
         }
         catch (Exception e)
         {
-            Complete(clean: false);
+            Complete(clean: false, e);
             if (NeedsHealing(e))
             {
                 Heal();
@@ -154,15 +194,27 @@ internal sealed class TenantExecution
     {
         try
         {
-            var affected = _batch is not null
-                ? await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false)
-                : await _command!.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            int affected;
+            try
+            {
+                affected = _batch is not null
+                    ? await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false)
+                    : await _command!.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (CanRetry(e))
+            {
+                Unprepare();
+                affected = _batch is not null
+                    ? await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false)
+                    : await _command!.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             Complete(clean: true);
             return affected;
         }
         catch (Exception e)
         {
-            Complete(clean: false);
+            Complete(clean: false, e);
             if (NeedsHealing(e))
             {
                 await HealAsync().ConfigureAwait(false);
@@ -177,6 +229,15 @@ internal sealed class TenantExecution
     }
 
     /// <summary>
+    /// Whether a failure may be retried once after Npgsql's prepared statements are started over: the server did not
+    /// know a statement Npgsql believed prepared (26000), and nothing can have taken effect — outside an explicit
+    /// transaction the batch is one implicit transaction, which the error rolled back whole.
+    /// </summary>
+    private bool CanRetry(Exception e) =>
+        e is PostgresException { SqlState: "26000" } && _transaction is null && !_changesTransaction && !_connection.IsEnlisted
+        && _connection.InnerConnection.State == ConnectionState.Open;
+
+    /// <summary>
     /// Whether a failure may have left the context statement half auto-prepared on the physical connection. Npgsql
     /// processes a batch's commands in order and marks a statement that just crossed its auto-prepare threshold as
     /// being prepared before it validates the next command; when the caller's command then fails on the client (a
@@ -185,7 +246,9 @@ internal sealed class TenantExecution
     /// sent as a bind to a statement the server never parsed (26000).
     /// </summary>
     private bool NeedsHealing(Exception e) =>
-        CarriesContext && _batch is not null && e is not NpgsqlException && _connection.InnerConnection.State == ConnectionState.Open;
+        CarriesContext && _batch is not null
+        && e is InvalidOperationException or NotSupportedException or InvalidCastException or ArgumentException or OverflowException or FormatException
+        && e is not ObjectDisposedException && _connection.InnerConnection.State == ConnectionState.Open;
 
     /// <summary>Sends the same context statement object alone, so Npgsql parses it and completes the preparation it started.</summary>
     private void Heal()
@@ -248,7 +311,9 @@ internal sealed class TenantExecution
     }
 
     /// <summary>Called once, when the reader closes or the execution fails: tells the context whether the setting took effect.</summary>
-    public void Complete(bool clean)
+    /// <param name="clean">Whether every statement completed without error.</param>
+    /// <param name="failure">The error, when there was one: a server error aborts an explicit transaction.</param>
+    public void Complete(bool clean, Exception? failure = null)
     {
         if (_completed)
         {
@@ -256,7 +321,27 @@ internal sealed class TenantExecution
         }
 
         _completed = true;
-        _connection.Context.Completed(_transaction, CarriesContext, clean, _changesTransaction);
+        _connection.Context.Completed(_transaction, CarriesContext, clean, aborted: failure is PostgresException, _changesTransaction);
+        if (failure is PostgresException { SqlState: "26000" })
+        {
+            // Npgsql's prepared-statement bookkeeping disagrees with the server (a statement it believes prepared was
+            // dropped, for instance by a failed auto-preparation in an aborted transaction): start it over, so that this
+            // physical connection does not fail every later statement that uses the statement.
+            Unprepare();
+        }
+    }
+
+    private void Unprepare()
+    {
+        try
+        {
+            _connection.InnerConnection.UnprepareAll();
+        }
+#pragma warning disable CA1031 // Best effort: the caller gets the original exception either way.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
     }
 
     /// <summary>

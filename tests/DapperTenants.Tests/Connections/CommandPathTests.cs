@@ -348,6 +348,40 @@ public class CommandPathTests(SyncOrAsync mode)
         }
     }
 
+    [Test]
+    public async Task A_context_statement_dropped_by_a_failed_auto_preparation_is_prepared_again_without_an_error()
+    {
+        // Npgsql restores a replaced auto-prepared statement when the replacement fails to parse, although the Close it
+        // sent ahead of the Parse already dropped it on the server. With one auto-prepare slot, the context statement
+        // holds it; a statement crossing its threshold in an aborted transaction replaces it and fails.
+        await using var tenants = _db.CreateTenants(b =>
+        {
+            b.MaxPoolSize = 1;
+            b.MaxAutoPrepare = 1;
+        });
+        await using var acme = await OpenAsync(tenants: tenants);
+        for (var i = 0; i < 5; i++)
+        {
+            (await acme.QuerySingleAsync<int>("select 1")).ShouldBe(1);
+        }
+
+        for (var i = 0; i < 4; i++)
+        {
+            (await acme.QuerySingleAsync<int>("select 2")).ShouldBe(2);
+        }
+
+        await using (var transaction = await acme.BeginTransactionAsync())
+        {
+            (await acme.QuerySingleAsync<int>("select 3", transaction: transaction)).ShouldBe(3);
+            (await Should.ThrowAsync<PostgresException>(() => acme.QuerySingleAsync<int>("select 1/0", transaction: transaction))).SqlState.ShouldBe("22012");
+            (await Should.ThrowAsync<PostgresException>(() => acme.QuerySingleAsync<int>("select 2", transaction: transaction))).SqlState.ShouldBe("25P02");
+            await transaction.RollbackAsync();
+        }
+
+        (await IdsAsync(NewCommand(acme, AcmeRows))).ShouldBe(AcmeIds);
+        (await IdsAsync(NewCommand(acme, AcmeRows))).ShouldBe(AcmeIds);
+    }
+
     private async Task ExecuteAsync(DbCommand command)
     {
         await using (command)
