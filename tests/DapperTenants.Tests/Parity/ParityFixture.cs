@@ -9,9 +9,10 @@ namespace DapperTenants.Tests.Parity;
 /// asserts the same observable outcome: the same values, or the same exception (type, SQL state, message).
 /// </summary>
 /// <remarks>
-/// The reference runs first and must succeed wherever a case expects a value: a case where Npgsql itself refuses
-/// something expects that refusal (<see cref="SameErrorAsync"/>). Reads stay on the seeded rows (id &lt; 10000); each
-/// side writes rows of its own (<see cref="ParitySide.NewId"/>), so no case depends on the other side's writes.
+/// The reference runs first and must succeed: where Npgsql itself refuses a step, the case records that step's
+/// outcome with <see cref="Outcome.OfAsync(Func{Task})"/> and expects the same refusal. Reads stay on the seeded rows
+/// (id &lt; 10000); each side writes rows of its own (<see cref="ParitySide.NewId"/>), so no case depends on the other
+/// side's writes.
 /// </remarks>
 public abstract partial class ParityFixture(SyncOrAsync mode, TenantContextScope scope)
 {
@@ -46,44 +47,23 @@ public abstract partial class ParityFixture(SyncOrAsync mode, TenantContextScope
     protected async Task<T> SameAsync<T>(Func<ParitySide, Task<T>> call)
     {
         var (reference, value, error) = await RunAsync(call, isTenant: false);
-        var (ours, _, _) = await RunAsync(call, isTenant: true);
+        var (ours, _, ourError) = await RunAsync(call, isTenant: true);
         if (error is not null)
         {
             Assert.Fail($"The reference NpgsqlConnection failed where this case expects a value:{Environment.NewLine}{reference}");
         }
 
-        Assert.That(ours, Is.EqualTo(reference), Because(reference, ours));
+        Assert.That(ours, Is.EqualTo(reference), Because(reference, ours, ourError));
         return value!;
-    }
-
-    /// <summary>Runs <paramref name="call"/> on both sides, asserts the same outcome and that it is an exception; returns the reference's exception.</summary>
-    protected async Task<Exception> SameErrorAsync(Func<ParitySide, Task> call)
-    {
-        var (reference, _, error) = await RunAsync(async side =>
-        {
-            await call(side);
-            return "no exception";
-        }, isTenant: false);
-        var (ours, _, _) = await RunAsync(async side =>
-        {
-            await call(side);
-            return "no exception";
-        }, isTenant: true);
-        if (error is null)
-        {
-            Assert.Fail($"The reference NpgsqlConnection threw nothing where this case expects an exception:{Environment.NewLine}{reference}");
-        }
-
-        Assert.That(ours, Is.EqualTo(reference), Because(reference, ours));
-        return error!;
     }
 
     /// <summary>The tenant a row was stamped with, read as a superuser; null when the row does not exist.</summary>
     protected async Task<string?> StampAsync(int id) => (await Db.AllOrdersAsync()).SingleOrDefault(o => o.Id == id)?.Tenant;
 
-    private string Because(string reference, string ours) =>
+    private string Because(string reference, string ours, Exception? ourError) =>
         $"A TenantConnection ({mode}, {scope} scope) must behave as the NpgsqlConnection reference.{Environment.NewLine}"
-        + $"  NpgsqlConnection: {reference}{Environment.NewLine}  TenantConnection: {ours}{Environment.NewLine}";
+        + $"  NpgsqlConnection: {reference}{Environment.NewLine}  TenantConnection: {ours}{Environment.NewLine}"
+        + (ourError?.StackTrace is { } stack ? $"  TenantConnection threw at:{Environment.NewLine}{string.Join(Environment.NewLine, stack.Split(Environment.NewLine).Take(8))}{Environment.NewLine}" : "");
 
     private async Task<(string Outcome, T? Value, Exception? Error)> RunAsync<T>(Func<ParitySide, Task<T>> call, bool isTenant)
     {
