@@ -74,6 +74,16 @@ public sealed class OrdersDatabase : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// A closed plain Npgsql connection for the app login whose sessions start with the tenant set (a startup option),
+    /// so it keeps the tenant across Close/Open as a tenant connection does: the reference of the parity suite.
+    /// </summary>
+    public NpgsqlConnection CreateReference(string tenant)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(Database.AppConnectionString) { Pooling = false, Options = $"-c dapper_tenants.tenant={tenant}" };
+        return new NpgsqlConnection(builder.ConnectionString);
+    }
+
     /// <summary>Reads every row of <c>orders</c> as a superuser (no RLS), for checking what writes did.</summary>
     public async Task<List<Order>> AllOrdersAsync()
     {
