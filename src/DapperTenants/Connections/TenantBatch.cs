@@ -23,6 +23,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
 
     private ExecutionKit? _kit;
     private TenantExecution? _running;
+    private (Npgsql.NpgsqlConnection Connection, int ProcessId)? _preparedOn;
 
     public TenantBatch(TenantConnection connection)
     {
@@ -71,18 +72,16 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
 
     public override void Cancel() => _running?.Cancel();
 
-    public override void Prepare() => Compose(forceContext: true).Batch.Prepare();
-
-    public override Task PrepareAsync(CancellationToken cancellationToken = default)
+    public override void Prepare()
     {
-        try
-        {
-            return Compose(forceContext: true).Batch.PrepareAsync(cancellationToken);
-        }
-        catch (Exception e)
-        {
-            return Task.FromException(e);
-        }
+        Compose(forceContext: true).Batch.Prepare();
+        _preparedOn = Backend(_connection!);
+    }
+
+    public override async Task PrepareAsync(CancellationToken cancellationToken = default)
+    {
+        await Compose(forceContext: true).Batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        _preparedOn = Backend(_connection!);
     }
 
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
@@ -154,6 +153,18 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
         base.Dispose();
     }
 
+    private static (Npgsql.NpgsqlConnection, int)? Backend(TenantConnection connection)
+    {
+        try
+        {
+            return (connection.InnerConnection, connection.InnerConnection.ProcessID);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     private void ReturnKit()
     {
         if (_kit is { } kit)
@@ -182,9 +193,16 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
 
     private TenantExecution CreateExecution()
     {
-        var (batch, carries, changesTransaction) = Compose(forceContext: false);
+        if (_running is { IsOver: false } && _connection is { State: ConnectionState.Open } open)
+        {
+            // Npgsql refuses a batch while a reader of the connection is open; let it say so in its own words.
+            using var probe = new NpgsqlCommand("select", open.InnerConnection);
+            probe.ExecuteNonQuery();
+        }
+
+        var (batch, carries, changesTransaction, endsTransaction) = Compose(forceContext: false);
         var connection = _connection!;
-        var execution = new TenantExecution(connection, connection.ActiveTransaction, batch, carries, changesTransaction, this);
+        var execution = new TenantExecution(connection, connection.ActiveTransaction, batch, carries, changesTransaction, endsTransaction, this);
         if (execution.CarriesContext)
         {
             Telemetry.DapperTenantsTelemetry.ContextStatementSent(connection.Source, connection.Tenant);
@@ -195,7 +213,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
     }
 
     /// <summary>Checks every command (state, guard), then fills in the batch kept for this one: <c>[context?, c1…cn]</c>.</summary>
-    private (NpgsqlBatch Batch, bool Carries, bool ChangesTransaction) Compose(bool forceContext)
+    private (NpgsqlBatch Batch, bool Carries, bool ChangesTransaction, bool EndsTransaction) Compose(bool forceContext)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_running is { } running)
@@ -220,23 +238,40 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
             throw new InvalidOperationException($"The TenantConnection for tenant '{connection.Tenant}' is {connection.State}; open it before executing a batch.");
         }
 
-        if (_transaction is { IsCompleted: true })
-        {
-            throw new InvalidOperationException("The batch's transaction has already been committed or rolled back. Begin a new transaction or clear Transaction.");
-        }
+        // As with Npgsql, a finished Transaction on the batch does not matter: commands run in the connection's current
+        // transaction, if any.
 
         var items = _commands.Items;
         var changesTransaction = false;
-        var leadsWithEnd = false;
+        var endsTransaction = false;
+        var leads = false;
         for (var i = 0; i < items.Count; i++)
         {
             var text = connection.Check(items[i]);
             changesTransaction |= text.ChangesTransaction;
-            leadsWithEnd |= i == 0 && text.LeadsWithTransactionEnd;
+            endsTransaction |= text.EndsTransaction;
+            leads |= i == 0 && text.LeadsWithTransactionControl;
         }
 
         var transaction = connection.ActiveTransaction;
-        var carries = items.Count > 0 && (forceContext || (connection.Context.IsNeeded(transaction) && !leadsWithEnd));
+
+        // After a first command that nothing may precede (BEGIN, ROLLBACK TO, …) the context goes second, when a command follows.
+        var contextAt = leads ? 1 : 0;
+        var carries = items.Count > contextAt && (forceContext || connection.Context.IsNeeded(transaction));
+
+        // Prepared on this physical connection: Npgsql binds the prepared statements. Otherwise Npgsql parses every
+        // command again, which needs a clean slate (see StatementReset); the caller may also have changed them.
+        if (_preparedOn is null || Backend(connection) != _preparedOn)
+        {
+            _preparedOn = null;
+            if (StatementReset.IsAvailable)
+            {
+                foreach (var command in items)
+                {
+                    StatementReset.ForReparse(command);
+                }
+            }
+        }
         var kit = Kit(connection);
         var batch = kit.Batch;
         batch.Connection = connection.InnerConnection;
@@ -244,17 +279,17 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
         batch.Timeout = Timeout;
         var sent = batch.BatchCommands;
         sent.Clear();
-        if (carries)
+        for (var i = 0; i < items.Count; i++)
         {
-            connection.Context.Bind(kit.Context);
-            sent.Add(kit.Context);
+            if (carries && i == contextAt)
+            {
+                connection.Context.Bind(kit.Context);
+                sent.Add(kit.Context);
+            }
+
+            sent.Add(items[i]);
         }
 
-        foreach (var command in items)
-        {
-            sent.Add(command);
-        }
-
-        return (batch, carries, changesTransaction);
+        return (batch, carries, changesTransaction, endsTransaction);
     }
 }

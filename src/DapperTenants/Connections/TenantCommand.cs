@@ -21,7 +21,13 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
 {
     private const string OpenReaderMessage = "An open data reader exists for this command.";
 
-    private readonly NpgsqlBatchCommand _statement = new();
+    private NpgsqlBatchCommand _statement = new();
+
+    // Whether Npgsql has parsed _statement before (so its next parse must start from a clean slate).
+    private bool _parsed;
+
+    // Where Prepare() prepared _statement: executions there bind the prepared statement instead of parsing it again.
+    private (Npgsql.NpgsqlConnection Connection, int ProcessId)? _preparedOn;
     private TenantConnection? _connection;
     private TenantTransaction? _transaction;
     private int? _timeout;
@@ -46,6 +52,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         {
             ThrowIfRunning();
             _statement.CommandText = value;
+            _preparedOn = null;
         }
     }
 
@@ -70,6 +77,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
             }
 
             _statement.CommandType = value;
+            _preparedOn = null;
         }
     }
 
@@ -134,6 +142,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         if (batch is not null)
         {
             batch.Prepare();
+            _preparedOn = Backend(_connection!);
         }
         else
         {
@@ -147,12 +156,18 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         try
         {
             var (batch, multi, _, _) = Compose(forceContext: true);
-            return batch is not null ? batch.PrepareAsync(cancellationToken) : multi!.PrepareAsync(cancellationToken);
+            return batch is not null ? PrepareBatchAsync(batch, cancellationToken) : multi!.PrepareAsync(cancellationToken);
         }
         catch (Exception e)
         {
             return Task.FromException(e);
         }
+    }
+
+    private async Task PrepareBatchAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
+    {
+        await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        _preparedOn = Backend(_connection!);
     }
 
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
@@ -255,12 +270,19 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
     /// <summary>The checks, then one execution of what <see cref="Compose"/> filled in.</summary>
     private TenantExecution CreateExecution()
     {
+        if (_running is { IsOver: false } && _connection is { State: ConnectionState.Open } open)
+        {
+            // Npgsql refuses a command while a reader of the connection is open; let it say so in its own words.
+            using var probe = new NpgsqlCommand("select", open.InnerConnection);
+            probe.ExecuteNonQuery();
+        }
+
         var (batch, multi, text, carries) = Compose(forceContext: false);
         var connection = _connection!;
         var transaction = connection.ActiveTransaction;
         var execution = batch is not null
-            ? new TenantExecution(connection, transaction, batch, carries, text.ChangesTransaction, this)
-            : new TenantExecution(connection, transaction, multi!, carries, text.ChangesTransaction, this);
+            ? new TenantExecution(connection, transaction, batch, carries, text.ChangesTransaction, text.EndsTransaction, this)
+            : new TenantExecution(connection, transaction, multi!, carries, text.ChangesTransaction, text.EndsTransaction, this);
         if (execution.CarriesContext)
         {
             Telemetry.DapperTenantsTelemetry.ContextStatementSent(connection.Source, connection.Tenant);
@@ -279,14 +301,20 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         var connection = Validate();
         var transaction = connection.ActiveTransaction;
         var text = connection.Check(_statement);
-        var carries = forceContext || (connection.Context.IsNeeded(transaction) && !text.LeadsWithTransactionEnd);
-        return text.StatementCount > 1 && _statement.CommandType == CommandType.Text && !HasPositionalParameters()
-            ? (null, Multi(connection, transaction, carries), text, carries)
-            : (Batch(connection, transaction, carries), null, text, carries);
+        var needed = forceContext || connection.Context.IsNeeded(transaction);
+        if (text.StatementCount > 1 && _statement.CommandType == CommandType.Text && !HasPositionalParameters())
+        {
+            return (null, Multi(connection, transaction, needed ? text : null), text, needed);
+        }
+
+        // A lone BEGIN, COMMIT, ROLLBACK TO, SET TRANSACTION … goes without the context; the next statement carries it.
+        var carries = needed && !text.LeadsWithTransactionControl;
+        return (Batch(connection, transaction, carries), null, text, carries);
     }
 
     private NpgsqlBatch Batch(TenantConnection connection, TenantTransaction? transaction, bool carries)
     {
+        ReadyStatement(connection);
         var kit = Kit(connection);
         var batch = kit.Batch;
         batch.Connection = connection.InnerConnection;
@@ -306,17 +334,28 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
 
     /// <summary>
     /// A text of several statements cannot be one batch command (Npgsql and PostgreSQL refuse it): it goes as one
-    /// command whose text starts with the context statement, with copies of the caller's parameters. The context value
-    /// is bound under a name drawn at random per data source, which no caller parameter may take.
+    /// command with the context statement spliced in — first, or right after a first statement that nothing may precede
+    /// (<c>BEGIN …</c>, <c>ROLLBACK TO …</c>) — and with copies of the caller's parameters. The context value is bound
+    /// under a name drawn at random per data source, which no caller parameter may take.
     /// </summary>
-    private NpgsqlCommand Multi(TenantConnection connection, TenantTransaction? transaction, bool carries)
+    /// <param name="connection">The connection the command runs on.</param>
+    /// <param name="transaction">The explicit transaction, if any.</param>
+    /// <param name="context">The analysis of the text when the context statement goes with it; <see langword="null"/> when it does not.</param>
+    private NpgsqlCommand Multi(TenantConnection connection, TenantTransaction? transaction, Guard.SqlText? context)
     {
         var command = _multi ??= new NpgsqlCommand();
         command.Connection = connection.InnerConnection;
         command.Transaction = transaction?.Inner;
         command.CommandTimeout = CommandTimeout;
         var source = connection.Source;
-        var text = carries ? source.ContextPrefix + _statement.CommandText : _statement.CommandText;
+        var text = _statement.CommandText;
+        if (context is not null)
+        {
+            text = context.WithContext ??= context.LeadsWithTransactionControl
+                ? string.Concat(text.AsSpan(0, context.FirstStatementEnd), source.ContextPrefix, text.AsSpan(context.FirstStatementEnd))
+                : source.ContextPrefix + text;
+        }
+
         if (!string.Equals(command.CommandText, text, StringComparison.Ordinal))
         {
             command.CommandText = text;
@@ -324,7 +363,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
 
         var parameters = command.Parameters;
         parameters.Clear();
-        if (carries)
+        if (context is not null)
         {
             parameters.Add(new NpgsqlParameter<string>(source.ContextParameterName, NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = connection.Context.Value });
         }
@@ -343,6 +382,59 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         return command;
     }
 
+    /// <summary>
+    /// Leaves a statement prepared on this physical connection as it is (Npgsql binds it), and otherwise makes Npgsql
+    /// parse it afresh: see <see cref="StatementReset"/> for the Npgsql behaviour this works around.
+    /// </summary>
+    private void ReadyStatement(TenantConnection connection)
+    {
+        if (_preparedOn is { } prepared)
+        {
+            if (Backend(connection) == prepared)
+            {
+                return;
+            }
+
+            _preparedOn = null;
+        }
+
+        if (!_parsed)
+        {
+            _parsed = true;
+            return;
+        }
+
+        if (StatementReset.IsAvailable)
+        {
+            StatementReset.ForReparse(_statement);
+            return;
+        }
+
+        // A fresh batch command with the caller's parameter objects moved into it; the caller reads them through Parameters.
+        var next = new NpgsqlBatchCommand(_statement.CommandText) { CommandType = _statement.CommandType };
+        var parameters = _statement.Parameters.ToArray();
+        _statement.Parameters.Clear();
+        foreach (var parameter in parameters)
+        {
+            next.Parameters.Add(parameter);
+        }
+
+        _statement = next;
+    }
+
+    private static (Npgsql.NpgsqlConnection, int)? Backend(TenantConnection connection)
+    {
+        try
+        {
+            return (connection.InnerConnection, connection.InnerConnection.ProcessID);
+        }
+        catch (InvalidOperationException)
+        {
+            // Multiplexing binds no backend to the connection: nothing stays prepared there.
+            return null;
+        }
+    }
+
     private TenantConnection Validate()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -353,11 +445,8 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
             throw new InvalidOperationException($"The TenantConnection for tenant '{connection.Tenant}' is {connection.State}; open it before executing a command.");
         }
 
-        if (_transaction is { IsCompleted: true })
-        {
-            throw new InvalidOperationException("The command's transaction has already been committed or rolled back. Begin a new transaction or clear Transaction.");
-        }
-
+        // As with Npgsql, a finished Transaction on the command does not matter: statements run in the connection's
+        // current transaction, if any.
         return connection;
     }
 

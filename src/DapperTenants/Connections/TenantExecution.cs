@@ -20,31 +20,36 @@ internal sealed class TenantExecution
     private readonly NpgsqlBatch? _batch;
     private readonly NpgsqlCommand? _command;
     private readonly bool _changesTransaction;
+    private readonly bool _endsTransaction;
     private ITenantStatementOwner? _owner;
     private NpgsqlDataReader? _reader;
     private readonly Lock _gate = new();
     private bool _completed;
     private volatile bool _released;
 
-    private TenantExecution(TenantConnection connection, TenantTransaction? transaction, bool carriesContext, bool changesTransaction, ITenantStatementOwner owner)
+    private TenantExecution(
+        TenantConnection connection, TenantTransaction? transaction, bool carriesContext, bool changesTransaction, bool endsTransaction, ITenantStatementOwner owner)
     {
         _connection = connection;
         _transaction = transaction;
         CarriesContext = carriesContext;
         _changesTransaction = changesTransaction;
+        _endsTransaction = endsTransaction;
         _owner = owner;
     }
 
     public TenantExecution(
-        TenantConnection connection, TenantTransaction? transaction, NpgsqlBatch batch, bool carriesContext, bool changesTransaction, ITenantStatementOwner owner)
-        : this(connection, transaction, carriesContext, changesTransaction, owner)
+        TenantConnection connection, TenantTransaction? transaction, NpgsqlBatch batch, bool carriesContext, bool changesTransaction, bool endsTransaction,
+        ITenantStatementOwner owner)
+        : this(connection, transaction, carriesContext, changesTransaction, endsTransaction, owner)
     {
         _batch = batch;
     }
 
     public TenantExecution(
-        TenantConnection connection, TenantTransaction? transaction, NpgsqlCommand command, bool carriesContext, bool changesTransaction, ITenantStatementOwner owner)
-        : this(connection, transaction, carriesContext, changesTransaction, owner)
+        TenantConnection connection, TenantTransaction? transaction, NpgsqlCommand command, bool carriesContext, bool changesTransaction, bool endsTransaction,
+        ITenantStatementOwner owner)
+        : this(connection, transaction, carriesContext, changesTransaction, endsTransaction, owner)
     {
         _command = command;
     }
@@ -322,6 +327,12 @@ internal sealed class TenantExecution
 
         _completed = true;
         _connection.Context.Completed(_transaction, CarriesContext, clean, aborted: failure is PostgresException, _changesTransaction);
+        if (_endsTransaction && _transaction is not null)
+        {
+            // COMMIT or ROLLBACK sent as SQL may have ended the explicit transaction underneath its object.
+            _transaction.EndIfEndedOnServer();
+        }
+
         if (failure is PostgresException { SqlState: "26000" })
         {
             // Npgsql's prepared-statement bookkeeping disagrees with the server (a statement it believes prepared was

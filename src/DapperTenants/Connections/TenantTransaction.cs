@@ -103,6 +103,25 @@ internal sealed class TenantTransaction : DbTransaction
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Ends this object when SQL text (<c>COMMIT</c>, <c>ROLLBACK</c>) ended the server transaction, as Npgsql's own transaction object notices.</summary>
+    public void EndIfEndedOnServer()
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        try
+        {
+            // Npgsql's transaction refuses this once the server transaction is over.
+            _ = Inner.IsolationLevel;
+        }
+        catch (InvalidOperationException)
+        {
+            End(committed: false);
+        }
+    }
+
     private void End(bool committed)
     {
         if (_completed)

@@ -7,13 +7,15 @@ namespace DapperTenants.Guard;
 internal sealed class SqlText
 {
     /// <summary>A stored procedure call: one statement whose body the guard cannot see.</summary>
-    public static readonly SqlText Procedure = new(1, changesTransaction: false, leadsWithTransactionEnd: false, GuardPlan.Pass);
+    public static readonly SqlText Procedure = new(new SqlTextShape.Shape(1, false, false, false, 0), GuardPlan.Pass);
 
-    public SqlText(int statementCount, bool changesTransaction, bool leadsWithTransactionEnd, GuardPlan plan)
+    public SqlText(SqlTextShape.Shape shape, GuardPlan plan)
     {
-        StatementCount = statementCount;
-        ChangesTransaction = changesTransaction;
-        LeadsWithTransactionEnd = leadsWithTransactionEnd;
+        StatementCount = shape.StatementCount;
+        ChangesTransaction = shape.ChangesTransaction;
+        EndsTransaction = shape.EndsTransaction;
+        LeadsWithTransactionControl = shape.LeadsWithTransactionControl;
+        FirstStatementEnd = shape.FirstStatementEnd;
         Plan = plan;
     }
 
@@ -32,12 +34,22 @@ internal sealed class SqlText
     /// </summary>
     public bool ChangesTransaction { get; }
 
+    /// <summary>Whether a statement ends the transaction it runs in (<c>COMMIT</c>, <c>END</c>, <c>ROLLBACK</c> without <c>TO</c>, <c>ABORT</c>, <c>PREPARE TRANSACTION</c>).</summary>
+    public bool EndsTransaction { get; }
+
     /// <summary>
-    /// Whether the first statement ends or rolls back a transaction (<c>COMMIT</c>, <c>END</c>, <c>ROLLBACK [TO]</c>,
-    /// <c>ABORT</c>, <c>PREPARE TRANSACTION</c>): those run in an aborted transaction, where any statement sent in front of
-    /// them would fail, so the context statement does not go first.
+    /// Whether nothing may be sent in front of the first statement: it begins a transaction or must be its first
+    /// statement (<c>BEGIN</c>, <c>START TRANSACTION</c>, <c>SET TRANSACTION</c>), or it runs in an aborted transaction where
+    /// anything else fails (<c>COMMIT</c>, <c>ROLLBACK [TO]</c>, <c>ABORT</c>, <c>END</c>, <c>PREPARE TRANSACTION</c>). The
+    /// context statement then goes after it, or, when it is alone, with the next statement.
     /// </summary>
-    public bool LeadsWithTransactionEnd { get; }
+    public bool LeadsWithTransactionControl { get; }
+
+    /// <summary>The offset just after the first statement's semicolon, where the context statement goes when it cannot go first.</summary>
+    public int FirstStatementEnd { get; }
+
+    /// <summary>The text with the context statement spliced in, cached for the one data source whose guard owns this entry.</summary>
+    internal string? WithContext { get; set; }
 
     /// <summary>The checks to run each time a command with this text executes.</summary>
     public GuardPlan Plan { get; }

@@ -74,9 +74,9 @@ internal sealed class TenantGuard
     private SqlText Build(string commandText, TenantCatalog catalog)
     {
         var tokens = SqlLexer.Tokenize(commandText);
-        var (count, changesTransaction, leadsWithEnd) = SqlTextShape.Of(tokens);
+        var shape = SqlTextShape.Of(tokens);
         var plan = GuardPlan.Pass;
-        if (_enabled && count > 0)
+        if (_enabled && shape.StatementCount > 0)
         {
             try
             {
@@ -90,7 +90,7 @@ internal sealed class TenantGuard
 #pragma warning restore CA1031
         }
 
-        return new SqlText(count, changesTransaction, leadsWithEnd, plan);
+        return new SqlText(shape, plan);
     }
 
     /// <summary>Throws <see cref="TenantGuardException"/> when the command writes another tenant's value or tampers with the context.</summary>
