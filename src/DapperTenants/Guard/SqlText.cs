@@ -9,6 +9,9 @@ internal sealed class SqlText
     /// <summary>A stored procedure call: one statement whose body the guard cannot see.</summary>
     public static readonly SqlText Procedure = new(1, changesTransaction: false, GuardPlan.Pass);
 
+    /// <summary>A text the guard failed to read (an internal error): sent behind the context statement, which carries the tenant again after it.</summary>
+    public static readonly SqlText Unknown = new(2, changesTransaction: true, GuardPlan.Pass);
+
     public SqlText(int statementCount, bool changesTransaction, GuardPlan plan)
     {
         StatementCount = statementCount;

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Text;
 using DapperTenants.Guard;
 using DapperTenants.Tests.Support;
@@ -134,17 +133,23 @@ public sealed class GuardFuzzTests
 
     private static void AnalyzeAndCheck(string sql)
     {
-        // The analyzer itself must not fail (the guard would hide it by passing the statement).
-        var plan = GuardAnalyzer.Analyze(sql, TestCatalog, Setting);
+        // The analyzer and the checks must not fail: both are built to throw their internal failures here.
+        var plan = GuardAnalyzer.Analyze(sql, TestCatalog, new GuardOptions(Setting), surfaceFailures: true);
+        var permissive = GuardAnalyzer.Analyze(sql, TestCatalog, new GuardOptions(Setting, AllowDynamicSql: true, AllowExplainAnalyze: true), surfaceFailures: true);
         using var command = new NpgsqlCommand();
         command.Parameters.AddWithValue("t", "globex");
-        try
+        foreach (var candidate in new[] { plan, permissive })
         {
-            plan.Evaluate(command.Parameters, "acme");
-            new TenantGuard(Setting).Check(sql, CommandType.Text, command.Parameters, "acme", TestCatalog);
-        }
-        catch (TenantGuardException)
-        {
+            foreach (var outlives in new[] { false, true })
+            {
+                try
+                {
+                    candidate.Evaluate(command.Parameters, new GuardContext("acme", outlives));
+                }
+                catch (TenantGuardException)
+                {
+                }
+            }
         }
     }
 }
