@@ -276,6 +276,19 @@ internal sealed partial class GuardAnalyzer
             return;
         }
 
+        if (_t.IsKeyword(i, "schema"))
+        {
+            // CREATE SCHEMA s CREATE TABLE … CREATE TRIGGER …: the elements are statements of their own.
+            for (var k = i + 1; k < e; k = Skip(k))
+            {
+                if (_t.IsKeyword(k, "create") && CodeKind(_t.IsKeyword(k + 1, "or") ? k + 3 : k + 1) is { } element)
+                {
+                    CreateCode(element, s, e);
+                    return;
+                }
+            }
+        }
+
         if (_t.IsKeyword(i, "table") || (_t.IsKeyword(i, "materialized") && _t.IsKeyword(i + 1, "view")))
         {
             ExecuteInside(i, e);
@@ -320,6 +333,11 @@ internal sealed partial class GuardAnalyzer
             return "CREATE LANGUAGE";
         }
 
+        if ((_t.IsKeyword(i, "user") && _t.IsKeyword(i + 1, "mapping")) || (_t.IsKeyword(i, "foreign") && _t.IsKeyword(i + 1, "data")))
+        {
+            return "CREATE SERVER";
+        }
+
         foreach (var kind in CodeKinds)
         {
             if (_t.IsKeyword(i, kind))
@@ -331,7 +349,7 @@ internal sealed partial class GuardAnalyzer
         return null;
     }
 
-    private static readonly string[] CodeKinds = ["function", "procedure", "aggregate", "operator", "cast", "trigger", "rule", "extension", "language", "transform"];
+    private static readonly string[] CodeKinds = ["function", "procedure", "aggregate", "operator", "cast", "trigger", "rule", "extension", "language", "transform", "server"];
 
     /// <summary><c>… ON COMMIT DROP</c> at the top level of a <c>CREATE TABLE</c>.</summary>
     private bool DroppedAtCommit(int i, int e)

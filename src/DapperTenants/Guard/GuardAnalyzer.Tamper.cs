@@ -111,7 +111,7 @@ internal sealed partial class GuardAnalyzer
             AlterDefaults(s, e);
         }
         else if (_t.IsKeyword(s + 1, "function") || _t.IsKeyword(s + 1, "procedure") || _t.IsKeyword(s + 1, "routine")
-            || _t.IsKeyword(s + 1, "aggregate") || _t.IsKeyword(s + 1, "extension"))
+            || _t.IsKeyword(s + 1, "aggregate") || _t.IsKeyword(s + 1, "extension") || _t.IsKeyword(s + 1, "server"))
         {
             AlterCode(s, e);
         }

@@ -83,6 +83,8 @@ internal static class GuardMessages
                 "it makes syntax the guard does not read as a call run a function (an aggregate over set_config, an operator over ts_stat)",
             "CREATE EXTENSION" or "CREATE LANGUAGE" or "CREATE TRANSFORM" or "ALTER EXTENSION" =>
                 "it installs code, which may run SQL from strings the guard cannot see (such as tablefunc's crosstab)",
+            "CREATE SERVER" or "ALTER SERVER" =>
+                "it sets up connections whose sessions run SQL, with settings of their own, that the guard cannot see",
             _ => "it changes how existing code runs (its settings, owner or security), which the guard cannot follow",
         };
         return new(statementKind, null,

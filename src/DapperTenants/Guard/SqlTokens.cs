@@ -136,9 +136,14 @@ internal sealed class SqlTokens
     {
         var stack = new Stack<int>();
         var statement = 0;
+        // A token without a partner is its own: skipping it always moves forward, even past the balanced part.
         for (var i = 0; i < Count; i++)
         {
-            _partner[i] = -1;
+            _partner[i] = i;
+        }
+
+        for (var i = 0; i < Count; i++)
+        {
             switch (_tokens[i].Kind)
             {
                 case SqlTokenKind.OpenParen or SqlTokenKind.OpenBracket:

@@ -35,6 +35,11 @@ public sealed class GuardDynamicSqlTests
         new object[] { "alter function f() set search_path = evil", "ALTER FUNCTION" },
         new object[] { "alter routine f() security definer", "ALTER ROUTINE" },
         new object[] { "alter procedure p() owner to admin", "ALTER PROCEDURE" },
+        new object[] { "create schema s create table t (id int) create trigger g before insert on t for each row execute function f()", "CREATE TRIGGER" },
+        new object[] { "create schema s create table t (id int) create view v as select 1", "pass" },
+        new object[] { "create server loop foreign data wrapper postgres_fdw options (options '-c dapper_tenants.tenant=globex')", "CREATE SERVER" },
+        new object[] { "create user mapping for current_user server loop options (user 'app')", "CREATE SERVER" },
+        new object[] { "alter server loop options (set options '-c x=y')", "ALTER SERVER" },
 
         // Built-ins that run a query text: a constant is read as SQL, anything else is refused.
         new object[] { $"select query_to_xml('{SetConfigAttack}', false, false, '')", "set_config" },
