@@ -44,9 +44,10 @@ internal sealed partial class GuardAnalyzer
                 continue;
             }
 
-            if (dotted && _t.Kind(k - 2) == SqlTokenKind.CloseParen)
+            if (dotted && qualifier is null)
             {
-                // (expr).ts_stat calls ts_stat(expr): attribute notation works for any one-argument function.
+                // (expr).ts_stat, (expr)[1].ts_stat and $1.ts_stat call ts_stat on what precedes the dot: attribute
+                // notation works for any one-argument function.
                 if (call is Call.QueryFirst or Call.SessionLock && !_t.Is(k + 1, SqlTokenKind.OpenParen))
                 {
                     AttributeCall(call);

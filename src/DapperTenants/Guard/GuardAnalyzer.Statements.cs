@@ -4,9 +4,13 @@ namespace DapperTenants.Guard;
 internal sealed partial class GuardAnalyzer
 {
     /// <summary>Refuses (or adds a session check for) a statement by its leading words; the first pass, always complete.</summary>
-    private void Classify(int s, int e)
+    /// <param name="s">The statement's first token.</param>
+    /// <param name="e">Where it ends.</param>
+    /// <param name="depth">How many statements contain this one (<c>EXPLAIN ANALYZE stmt</c>, <c>PREPARE p AS stmt</c>).</param>
+    private void Classify(int s, int e, int depth = 0)
     {
-        if (_t.Kind(s) != SqlTokenKind.Identifier)
+        // PREPARE inside PREPARE, EXPLAIN inside EXPLAIN: syntax errors, and a way to exhaust the stack.
+        if (_t.Kind(s) != SqlTokenKind.Identifier || depth > MaxDepth)
         {
             return;
         }
@@ -53,19 +57,19 @@ internal sealed partial class GuardAnalyzer
         }
         else if (_t.IsKeyword(s, "explain"))
         {
-            Explain(s, e);
+            Explain(s, e, depth);
         }
         else
         {
-            SessionCommand(s, e);
+            SessionCommand(s, e, depth);
         }
     }
 
-    private void SessionCommand(int s, int e)
+    private void SessionCommand(int s, int e, int depth)
     {
         if (_t.IsKeyword(s, "prepare") && !_t.IsKeyword(s + 1, "transaction"))
         {
-            Prepare(s, e);
+            Prepare(s, e, depth);
         }
         else if (_t.IsKeyword(s, "execute"))
         {
@@ -109,7 +113,7 @@ internal sealed partial class GuardAnalyzer
         _sink.Add($"session|{refusal.StatementKind}|{localFlag}", new SessionStateCheck(refusal, localFlag));
 
     /// <summary><c>EXPLAIN ANALYZE</c> runs its statement and reports what the policy hid; plain <c>EXPLAIN</c> runs nothing.</summary>
-    private void Explain(int s, int e)
+    private void Explain(int s, int e, int depth)
     {
         var inner = ExplainTarget(s, out var analyze);
         if (!analyze)
@@ -124,7 +128,7 @@ internal sealed partial class GuardAnalyzer
         else if (inner < e)
         {
             // What it runs: a CREATE TABLE AS, a DECLARE, an EXECUTE, …
-            Classify(inner, e);
+            Classify(inner, e, depth + 1);
         }
     }
 
@@ -172,7 +176,7 @@ internal sealed partial class GuardAnalyzer
     }
 
     /// <summary><c>PREPARE name [(types)] AS statement</c>: the statement's placeholders are its own parameters, bound by a later EXECUTE.</summary>
-    private void Prepare(int s, int e)
+    private void Prepare(int s, int e, int depth)
     {
         if (_t.IsName(s + 1))
         {
@@ -182,7 +186,7 @@ internal sealed partial class GuardAnalyzer
         Session(GuardMessages.Prepare);
         if (PreparedBody(s, e) is var body and > 0 && body < e)
         {
-            Classify(body, e);
+            Classify(body, e, depth + 1);
         }
     }
 

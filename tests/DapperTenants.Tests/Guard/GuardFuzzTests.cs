@@ -111,6 +111,20 @@ public sealed class GuardFuzzTests
     }
 
     [Test]
+    public void Pathological_statements_inside_statements_finish()
+    {
+        var prepares = string.Concat(Enumerable.Repeat("prepare p as ", 100_000)) + "select 1";
+        Finishes(() => Verdict(prepares)).ShouldBe("pass");
+        Finishes(() => Verdict(NewGuard(), prepares, "acme", sessionOutlivesLease: true)).ShouldBe("PREPARE");
+
+        var explains = string.Concat(Enumerable.Repeat("explain analyze ", 100_000)) + "select 1";
+        Finishes(() => Verdict(NewGuard(o => o.AllowExplainAnalyze = true), explains, "acme", sessionOutlivesLease: false)).ShouldBe("pass");
+
+        var queries = string.Concat(Enumerable.Repeat("select query_to_xml('", 1_000)) + "select 1" + string.Concat(Enumerable.Repeat("', false, false, '')", 1_000));
+        Finishes(() => Verdict(queries)).ShouldBe("query_to_xml");
+    }
+
+    [Test]
     public void Pathological_literals_finish()
     {
         var tag = "$" + new string('t', 200_000) + "$";

@@ -60,6 +60,7 @@ public sealed class GuardSessionStateTests
         new object[] { "select pg_advisory_lock(1)", "pg_advisory_lock" },
         new object[] { "select pg_catalog.pg_try_advisory_lock_shared(1, 2)", "pg_advisory_lock" },
         new object[] { "select (42::bigint).pg_advisory_lock", "pg_advisory_lock" },
+        new object[] { "select $1.pg_try_advisory_lock", "pg_advisory_lock" },
         new object[] { "select pg_advisory_xact_lock(1), pg_try_advisory_xact_lock(2)", "pass" },
         new object[] { "select pg_advisory_unlock(1)", "pass" },
         new object[] { "explain create temp table t as select 1", "pass" },
