@@ -35,15 +35,18 @@ public sealed partial class TenantOptions
     public bool AllowPrivilegedRole { get; set; }
 
     /// <summary>
-    /// Whether tenant connections may run SQL the guard cannot see through: <c>DO</c> blocks, <c>CREATE FUNCTION</c> and
-    /// <c>CREATE PROCEDURE</c>, and calls of built-ins that execute a query text (<c>query_to_xml</c>, <c>ts_stat</c>, …)
-    /// whose text is not a constant the guard analyzes and finds clean.
+    /// Whether tenant connections may run SQL the guard cannot see through: <c>DO</c> blocks, code created or changed on
+    /// the connection (<c>CREATE FUNCTION</c>, <c>PROCEDURE</c>, <c>TRIGGER</c>, <c>RULE</c>, <c>AGGREGATE</c>,
+    /// <c>OPERATOR</c>, <c>CAST</c>, <c>EXTENSION</c>, <c>ALTER FUNCTION</c>, …), calls of built-ins that execute a query
+    /// text (<c>query_to_xml</c>, <c>ts_stat</c>, …) whose text is not a constant the guard analyzes and finds clean, and
+    /// functions that run SQL it cannot see at all (<c>cursor_to_xml</c>, <c>dblink</c>).
     /// </summary>
     /// <value>Defaults to <see langword="false"/>: such statements throw <see cref="TenantGuardException"/> before they are sent.</value>
     /// <remarks>
     /// Setting it weakens isolation in the unsigned context: code the guard cannot read can change the tenant setting and
     /// reach other tenants' rows. Use it only with the signed context (<c>SigningKey</c>), or when every such
-    /// statement is written by you and never built from input.
+    /// statement is written by you and never built from input. Even then the guard lexes DO blocks and routine bodies
+    /// and refuses those that visibly touch the tenant setting, the role or row-level security.
     /// </remarks>
     public bool AllowDynamicSql { get; set; }
 

@@ -103,7 +103,7 @@ internal sealed partial class GuardAnalyzer
     /// </summary>
     private void Query(int s, int e, WriteTarget target, int position, WriteKind kind, int depth)
     {
-        if (depth > MaxDepth)
+        if (depth > MaxDepth || !_sink.Spend(e - s))
         {
             _failed = true;
             return;
@@ -183,10 +183,9 @@ internal sealed partial class GuardAnalyzer
             while (_t.Is(i, SqlTokenKind.OpenParen) && i < end)
             {
                 var close = _t.Partner(i);
-                var row = SplitCommas(i + 1, close);
-                if (position < row.Count)
+                if (Item(i + 1, close, position) is { } item)
                 {
-                    items.Add((row[position].Start, row[position].End, false));
+                    items.Add((item.Start, item.End, false));
                 }
 
                 i = close + 1;

@@ -1,99 +1,22 @@
 namespace DapperTenants.Guard;
 
-/// <summary>Statements that would change the tenant context, the role, or a protected table's policies.</summary>
+/// <summary>Statements that would change the tenant context, the role, a protected table's policies, or how SQL is read.</summary>
 internal sealed partial class GuardAnalyzer
 {
-    private void Tamper(int s, int e)
-    {
-        if (_t.IsKeyword(s, "set"))
-        {
-            Set(s + 1);
-        }
-        else if (_t.IsKeyword(s, "reset"))
-        {
-            Reset(s + 1);
-        }
-        else if (_t.IsKeyword(s, "discard") && _t.IsKeyword(s + 1, "all"))
-        {
-            _plan.Add(GuardMessages.ResetAll("DISCARD ALL", _setting, "Use DISCARD PLANS, DISCARD SEQUENCES or DISCARD TEMP for what you need."));
-        }
-        else if (_t.IsKeyword(s, "alter") && _t.IsKeyword(s + 1, "table"))
-        {
-            AlterTable(s + 2, e);
-        }
-        else if ((_t.IsKeyword(s, "alter") || _t.IsKeyword(s, "drop") || _t.IsKeyword(s, "create")) && _t.IsKeyword(s + 1, "policy"))
-        {
-            Policy(s, e);
-        }
-        else if (_t.IsKeyword(s, "copy"))
-        {
-            Copy(s + 1);
-        }
-        else if (_t.IsKeyword(s, "do"))
-        {
-            DoBlock(s + 1, e);
-        }
-        else if (_t.IsKeyword(s, "alter") && (_t.IsKeyword(s + 1, "role") || _t.IsKeyword(s + 1, "user") || _t.IsKeyword(s + 1, "database")))
-        {
-            AlterDefaults(s, e);
-        }
-    }
-
-    // What a PL/pgSQL body may not mention: the guard cannot follow its control flow or dynamic SQL, so a DO block
-    // that could touch the tenant context, the role or row-level security is refused whole.
-    private static readonly string[] DoBlockSuspects =
-    [
-        "set_config", "set role", "set session", "set local", "session_authorization", "session authorization",
-        "reset all", "reset ", "discard all", "row level security", "policy", "pg_settings",
-    ];
-
-    /// <summary><c>DO [LANGUAGE l] 'body' [LANGUAGE l]</c>: refused when the body mentions the setting or a context-changing command.</summary>
-    private void DoBlock(int i, int e)
-    {
-        for (var k = i; k < e; k++)
-        {
-            if (!_t.IsStringConstant(k) || SqlLiterals.DecodeString(_t, k) is not { } body)
-            {
-                continue;
-            }
-
-            var normalized = string.Join(' ', body.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
-            var suspect = normalized.Contains(_setting, StringComparison.OrdinalIgnoreCase)
-                ? _setting
-                : DoBlockSuspects.FirstOrDefault(w => normalized.Contains(w, StringComparison.OrdinalIgnoreCase));
-            if (suspect is not null)
-            {
-                _plan.Add(GuardMessages.DoBlock(suspect.Trim(), _setting));
-                return;
-            }
-        }
-    }
-
-    /// <summary><c>ALTER {ROLE | USER | DATABASE} … [IN DATABASE …] SET name …</c>: a default for the tenant setting or the role.</summary>
-    private void AlterDefaults(int s, int e)
-    {
-        for (var k = s + 2; k < e; k++)
-        {
-            if (!_t.IsKeyword(k, "set") || SettingName(k + 1) is not { } name)
-            {
-                continue;
-            }
-
-            if (name.Equals(_setting, StringComparison.OrdinalIgnoreCase) || name.Equals("role", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("session_authorization", StringComparison.OrdinalIgnoreCase))
-            {
-                var what = _t.IsKeyword(s + 1, "database") ? "ALTER DATABASE" : "ALTER ROLE";
-                _plan.Add(GuardMessages.ChangesDefault(what, name.ToLowerInvariant(), _setting));
-                return;
-            }
-        }
-    }
-
-    /// <summary><c>SET [SESSION | LOCAL] {ROLE … | SESSION AUTHORIZATION … | name {TO | =} … | name FROM CURRENT}</c>.</summary>
+    /// <summary>
+    /// <c>SET [SESSION | LOCAL] {ROLE … | SESSION AUTHORIZATION … | name {TO | =} … | name FROM CURRENT | TIME ZONE … | NAMES … | SCHEMA …}</c>;
+    /// a setting changed for the session (not <c>LOCAL</c>, not the transaction's) is session state.
+    /// </summary>
     private void Set(int i)
     {
         var kind = "SET";
-        if (_t.IsKeyword(i, "session") && !_t.IsKeyword(i + 1, "authorization") && !_t.IsKeyword(i + 1, "characteristics"))
+        if (_t.IsKeyword(i, "session") && _t.IsKeyword(i + 1, "characteristics"))
+        {
+            Session(GuardMessages.SetSession);
+            return;
+        }
+
+        if (_t.IsKeyword(i, "session") && !_t.IsKeyword(i + 1, "authorization"))
         {
             kind = "SET SESSION";
             i++;
@@ -104,7 +27,16 @@ internal sealed partial class GuardAnalyzer
             i++;
         }
 
-        var name = _t.IsKeyword(i, "session") && _t.IsKeyword(i + 1, "authorization") ? "session_authorization" : SettingName(i);
+        if (_t.IsKeyword(i, "transaction") || _t.IsKeyword(i, "constraints"))
+        {
+            // For the current transaction only.
+            return;
+        }
+
+        var name = _t.IsKeyword(i, "session") && _t.IsKeyword(i + 1, "authorization") ? "session_authorization"
+            : _t.IsKeyword(i, "names") ? "client_encoding"
+            : _t.IsKeyword(i, "time") && _t.IsKeyword(i + 1, "zone") ? "timezone"
+            : SettingName(i);
         if (name is null)
         {
             return;
@@ -112,15 +44,24 @@ internal sealed partial class GuardAnalyzer
 
         if (name.Equals(_setting, StringComparison.OrdinalIgnoreCase))
         {
-            _plan.Add(GuardMessages.ChangesSetting(kind, $"{kind} {_setting}", _setting));
+            Refuse(GuardMessages.ChangesSetting(kind, $"{kind} {_setting}", _setting));
         }
         else if (name.Equals("role", StringComparison.OrdinalIgnoreCase))
         {
-            _plan.Add(GuardMessages.ChangesRole("SET ROLE", "SET ROLE"));
+            Refuse(GuardMessages.ChangesRole("SET ROLE", "SET ROLE"));
         }
         else if (name.Equals("session_authorization", StringComparison.OrdinalIgnoreCase))
         {
-            _plan.Add(GuardMessages.ChangesRole("SET SESSION AUTHORIZATION", "SET SESSION AUTHORIZATION"));
+            Refuse(GuardMessages.ChangesRole("SET SESSION AUTHORIZATION", "SET SESSION AUTHORIZATION"));
+        }
+        else if (IsLexingSetting(name))
+        {
+            var lowered = name.ToLowerInvariant();
+            Refuse(GuardMessages.ChangesLexing(kind, $"{kind} {lowered}", lowered));
+        }
+        else if (kind != "SET LOCAL")
+        {
+            Session(GuardMessages.SetSession);
         }
     }
 
@@ -129,11 +70,11 @@ internal sealed partial class GuardAnalyzer
     {
         if (_t.IsKeyword(i, "all"))
         {
-            _plan.Add(GuardMessages.ResetAll("RESET ALL", _setting, "Reset only the settings you changed, one by one (RESET name)."));
+            Refuse(GuardMessages.ResetAll("RESET ALL", _setting, "Reset only the settings you changed, one by one (RESET name)."));
         }
         else if (SettingName(i) is { } name && name.Equals(_setting, StringComparison.OrdinalIgnoreCase))
         {
-            _plan.Add(GuardMessages.ChangesSetting("RESET", $"RESET {_setting}", _setting));
+            Refuse(GuardMessages.ChangesSetting("RESET", $"RESET {_setting}", _setting));
         }
     }
 
@@ -154,6 +95,54 @@ internal sealed partial class GuardAnalyzer
 
         return name;
     }
+
+    private void Alter(int s, int e)
+    {
+        if (_t.IsKeyword(s + 1, "table"))
+        {
+            AlterTable(s + 2, e);
+        }
+        else if (_t.IsKeyword(s + 1, "policy"))
+        {
+            Policy(s, e);
+        }
+        else if (_t.IsKeyword(s + 1, "role") || _t.IsKeyword(s + 1, "user") || _t.IsKeyword(s + 1, "database") || _t.IsKeyword(s + 1, "system"))
+        {
+            AlterDefaults(s, e);
+        }
+        else if (_t.IsKeyword(s + 1, "function") || _t.IsKeyword(s + 1, "procedure") || _t.IsKeyword(s + 1, "routine")
+            || _t.IsKeyword(s + 1, "aggregate") || _t.IsKeyword(s + 1, "extension") || _t.IsKeyword(s + 1, "server"))
+        {
+            AlterCode(s, e);
+        }
+    }
+
+    /// <summary>
+    /// <c>ALTER {ROLE | USER | DATABASE | SYSTEM} … SET name …</c>: a default for every later session of the login, every
+    /// tenant's, of the tenant setting, the role, a setting that changes how SQL is read, or <c>search_path</c> (which
+    /// decides what unqualified table names mean).
+    /// </summary>
+    private void AlterDefaults(int s, int e)
+    {
+        for (var k = s + 2; k < e; k++)
+        {
+            if (!_t.IsKeyword(k, "set") || SettingName(k + 1) is not { } name)
+            {
+                continue;
+            }
+
+            if (IsProtectedSetting(name) || name.Equals("search_path", StringComparison.OrdinalIgnoreCase))
+            {
+                var what = _t.IsKeyword(s + 1, "database") ? "ALTER DATABASE" : _t.IsKeyword(s + 1, "system") ? "ALTER SYSTEM" : "ALTER ROLE";
+                Refuse(GuardMessages.ChangesDefault(what, name.ToLowerInvariant(), _setting));
+                return;
+            }
+        }
+    }
+
+    private bool IsProtectedSetting(string name) =>
+        name.Equals(_setting, StringComparison.OrdinalIgnoreCase) || name.Equals("role", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("session_authorization", StringComparison.OrdinalIgnoreCase) || IsLexingSetting(name);
 
     /// <summary><c>ALTER TABLE [IF EXISTS] [ONLY] t [*] …, DISABLE ROW LEVEL SECURITY | NO FORCE ROW LEVEL SECURITY, …</c>.</summary>
     private void AlterTable(int i, int e)
@@ -178,23 +167,33 @@ internal sealed partial class GuardAnalyzer
             var rowLevelSecurity = _t.IsKeyword(k + 1, "row") && _t.IsKeyword(k + 2, "level") && _t.IsKeyword(k + 3, "security");
             if (_t.IsKeyword(k, "disable") && rowLevelSecurity)
             {
-                _plan.Add(GuardMessages.AltersTable(table, "DISABLE ROW LEVEL SECURITY", "it would switch off tenant isolation for the table"));
+                Refuse(GuardMessages.AltersTable(table, "DISABLE ROW LEVEL SECURITY", "it would switch off tenant isolation for the table"));
                 return;
             }
 
             if (_t.IsKeyword(k, "no") && _t.IsKeyword(k + 1, "force") && _t.IsKeyword(k + 2, "row") && _t.IsKeyword(k + 3, "level")
                 && _t.IsKeyword(k + 4, "security"))
             {
-                _plan.Add(GuardMessages.AltersTable(table, "NO FORCE ROW LEVEL SECURITY", "it would exempt the table's owner from tenant isolation"));
+                Refuse(GuardMessages.AltersTable(table, "NO FORCE ROW LEVEL SECURITY", "it would exempt the table's owner from tenant isolation"));
                 return;
             }
         }
     }
 
-    /// <summary><c>{ALTER | DROP [IF EXISTS] | CREATE} POLICY name ON t …</c>; a restrictive new policy only narrows access.</summary>
+    /// <summary>
+    /// <c>{ALTER | DROP [IF EXISTS] | CREATE} POLICY name ON t …</c> on a protected table; a restrictive new policy only
+    /// narrows access. The rest of the statement must follow PostgreSQL's grammar: a syntax error goes to the server.
+    /// </summary>
     private void Policy(int s, int e)
     {
         var i = s + 2;
+        var create = _t.IsKeyword(s, "create");
+        if (!_t.IsKeyword(s + 1, "policy"))
+        {
+            // CREATE OR REPLACE POLICY, CREATE TEMP POLICY: syntax errors.
+            return;
+        }
+
         if (_t.IsKeyword(s, "drop") && _t.IsKeyword(i, "if") && _t.IsKeyword(i + 1, "exists"))
         {
             i += 2;
@@ -213,16 +212,89 @@ internal sealed partial class GuardAnalyzer
 
         if (_t.IsKeyword(s, "drop"))
         {
-            _plan.Add(GuardMessages.ChangesPolicy("DROP POLICY", table, "it would remove the tenant isolation of the table"));
+            if (i == e || (i + 1 == e && (_t.IsKeyword(i, "cascade") || _t.IsKeyword(i, "restrict"))))
+            {
+                Refuse(GuardMessages.ChangesPolicy("DROP POLICY", table, "it would remove the tenant isolation of the table"));
+            }
         }
-        else if (_t.IsKeyword(s, "alter"))
+        else if (!create)
         {
-            _plan.Add(GuardMessages.ChangesPolicy("ALTER POLICY", table, "it would change the tenant isolation of the table"));
+            var rename = _t.IsKeyword(i, "rename") && _t.IsKeyword(i + 1, "to") && _t.IsName(i + 2) && i + 3 == e;
+            if (rename || PolicyClauses(i, e, create: false).End == e)
+            {
+                Refuse(GuardMessages.ChangesPolicy("ALTER POLICY", table, "it would change the tenant isolation of the table"));
+            }
         }
-        else if (!(_t.IsKeyword(i, "as") && _t.IsKeyword(i + 1, "restrictive")) && i <= e)
+        else if (PolicyClauses(i, e, create: true) is { End: var end, Restrictive: false } && end == e)
         {
-            _plan.Add(GuardMessages.ChangesPolicy("CREATE POLICY", table, "a permissive policy would widen which rows tenants can see and write"));
+            Refuse(GuardMessages.ChangesPolicy("CREATE POLICY", table, "a permissive policy would widen which rows tenants can see and write"));
         }
+    }
+
+    /// <summary>
+    /// <c>[AS {PERMISSIVE | RESTRICTIVE}] [FOR command] [TO role, …] [USING (…)] [WITH CHECK (…)]</c> (only the last
+    /// three after ALTER POLICY); returns where they end (the statement's end when they follow the grammar, else -1).
+    /// </summary>
+    private (int End, bool Restrictive) PolicyClauses(int i, int e, bool create)
+    {
+        var restrictive = false;
+        if (create && _t.IsKeyword(i, "as"))
+        {
+            if (!_t.IsKeyword(i + 1, "permissive") && !_t.IsKeyword(i + 1, "restrictive"))
+            {
+                return (-1, false);
+            }
+
+            restrictive = _t.IsKeyword(i + 1, "restrictive");
+            i += 2;
+        }
+
+        if (create && _t.IsKeyword(i, "for"))
+        {
+            if (!(_t.IsKeyword(i + 1, "all") || _t.IsKeyword(i + 1, "select") || _t.IsKeyword(i + 1, "insert") || _t.IsKeyword(i + 1, "update")
+                || _t.IsKeyword(i + 1, "delete")))
+            {
+                return (-1, false);
+            }
+
+            i += 2;
+        }
+
+        if (_t.IsKeyword(i, "to"))
+        {
+            do
+            {
+                if (!_t.IsName(i + 1))
+                {
+                    return (-1, false);
+                }
+
+                i += 2;
+            }
+            while (_t.Is(i, SqlTokenKind.Comma));
+        }
+
+        if (_t.IsKeyword(i, "using"))
+        {
+            if (!_t.Is(i + 1, SqlTokenKind.OpenParen))
+            {
+                return (-1, false);
+            }
+
+            i = _t.Partner(i + 1) + 1;
+        }
+
+        if (_t.IsKeyword(i, "with") && _t.IsKeyword(i + 1, "check"))
+        {
+            if (!_t.Is(i + 2, SqlTokenKind.OpenParen))
+            {
+                return (-1, false);
+            }
+
+            i = _t.Partner(i + 2) + 1;
+        }
+
+        return (i, restrictive);
     }
 
     /// <summary><c>COPY t [(cols)] FROM …</c> into a protected table.</summary>
@@ -240,76 +312,24 @@ internal sealed partial class GuardAnalyzer
 
         if (_t.IsKeyword(i, "from"))
         {
-            _plan.Add(GuardMessages.CopyFrom(table));
+            Refuse(GuardMessages.CopyFrom(table));
         }
     }
-
-    /// <summary>
-    /// Every call of <c>set_config</c> (or <c>pg_catalog.set_config</c>) in the statement, wherever it sits: its
-    /// setting name must be a constant (or a parameter) naming neither the tenant setting nor the role.
-    /// </summary>
-    private void ScanSetConfig(int s, int e)
-    {
-        for (var k = s; k < e; k++)
-        {
-            if (!_t.Is(k + 1, SqlTokenKind.OpenParen) || !IsSetConfig(k)
-                || (_t.Is(k - 1, SqlTokenKind.Dot) && (k < 2 || _t.Name(k - 2) != "pg_catalog")))
-            {
-                continue;
-            }
-
-            (int Start, int End)? argument = null;
-            var positional = 0;
-            foreach (var (a, b) in SplitCommas(k + 2, _t.Partner(k + 1)))
-            {
-                if (_t.IsName(a) && (_t.IsOperator(a + 1, "=>") || _t.Is(a + 1, SqlTokenKind.ColonEquals)))
-                {
-                    if (_t.Name(a) == "setting_name")
-                    {
-                        argument = (a + 2, b);
-                    }
-                }
-                else if (positional++ == 0)
-                {
-                    argument = (a, b);
-                }
-            }
-
-            var value = argument is { } range ? ParseValue(range.Start, range.End, label: false) : null;
-            if (value?.Parameter is { } parameter)
-            {
-                _plan.Add(new SettingNameCheck(parameter, _setting));
-                continue;
-            }
-
-            var constant = value?.Constant ?? PgValue.Invalid;
-            foreach (var cast in value?.Casts ?? [])
-            {
-                constant = constant.CastTo(cast.Family == PgTypeFamily.Text ? cast : PgType.Other);
-            }
-
-            if (constant.Kind is not (PgValueKind.Literal or PgValueKind.Text))
-            {
-                _plan.Add(GuardMessages.NonConstantSettingName(_setting));
-            }
-            else if (RefuseSettingName(constant.ToString(), _setting) is { } refusal)
-            {
-                _plan.Add(refusal);
-            }
-        }
-    }
-
-    private bool IsSetConfig(int k) =>
-        _t.IsKeyword(k, "set_config") || (_t.Kind(k) is SqlTokenKind.QuotedIdentifier or SqlTokenKind.UnicodeIdentifier && _t.Name(k) == "set_config");
 
     private static bool IsSettingsView(string? schema, string name) => name == "pg_settings" && schema is null or "pg_catalog";
 
     /// <summary>
-    /// <c>UPDATE pg_settings SET setting = … WHERE name = '…'</c> is <c>set_config</c> in disguise (a rule rewrites it).
-    /// Only the plain form naming another setting passes.
+    /// <c>UPDATE [ONLY] pg_settings SET setting = … WHERE name = '…'</c> is <c>set_config</c> in disguise (a rule rewrites
+    /// it). Only the plain form naming a harmless setting passes.
     /// </summary>
-    private void UpdateSettings(int i, int e)
+    private void UpdateSettings(int s, int e)
     {
+        var i = _t.IsKeyword(s + 1, "only") ? s + 2 : s + 1;
+        if (!QualifiedName(ref i, out var schema, out var table) || !IsSettingsView(schema, table))
+        {
+            return;
+        }
+
         var where = i;
         while (where < e && !_t.IsKeyword(where, "where"))
         {
@@ -331,7 +351,7 @@ internal sealed partial class GuardAnalyzer
         var setting = constant is { } c && end ? SqlLiterals.DecodeString(_t, c) : null;
         if (setting is null || RefuseSettingName(setting, _setting) is not null)
         {
-            _plan.Add(GuardMessages.UpdatesSettings(_setting));
+            Refuse(GuardMessages.UpdatesSettings(_setting));
         }
     }
 }

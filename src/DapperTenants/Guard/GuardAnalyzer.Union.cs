@@ -66,17 +66,39 @@ internal sealed partial class GuardAnalyzer
             }
         }
 
+        // After the first pair the union's type no longer changes, so the conversions of arm k are the distinct runs of
+        // nodes[max(k, 1)..]: a handful per arm, which keeps a union of n arms linear.
+        var runs = new List<(int Start, PgType Type)>();
+        for (var j = 1; j < nodes.Length; j++)
+        {
+            var type = ToType(nodes[j]);
+            if (runs.Count == 0 || runs[^1].Type != type)
+            {
+                runs.Add((j, type));
+            }
+        }
+
+        var run = 0;
         for (var k = 0; k < values.Count; k++)
         {
-            var steps = new List<PgType>();
+            while (run + 1 < runs.Count && runs[run + 1].Start <= k)
+            {
+                run++;
+            }
+
+            // Converting a value twice to the same type is converting it once.
+            var steps = new List<PgType>(runs.Count - run + 1);
             if (armTypes[k] != UnionType.Unknown)
             {
                 steps.Add(ToType(armTypes[k]));
             }
 
-            for (var j = Math.Max(k, 1); j < nodes.Length; j++)
+            for (var r = run; r < runs.Count; r++)
             {
-                steps.Add(ToType(nodes[j]));
+                if (steps.Count == 0 || steps[^1] != runs[r].Type)
+                {
+                    steps.Add(runs[r].Type);
+                }
             }
 
             foreach (var value in values[k])

@@ -20,7 +20,7 @@ internal sealed partial class GuardAnalyzer
 
         if (IsSettingsView(schema, name))
         {
-            UpdateSettings(i, e);
+            // Judged by the complete pass (UpdateSettings), whatever the budget.
             return;
         }
 

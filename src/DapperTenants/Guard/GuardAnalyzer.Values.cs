@@ -27,15 +27,25 @@ internal sealed partial class GuardAnalyzer
     /// Adds the check for one value, converted by its own casts and then by <paramref name="conversions"/> (a union's);
     /// a constant is evaluated now, a parameter at each execution.
     /// </summary>
-    private void AddParsed(WriteTarget target, WriteKind kind, ValueExpression value, List<PgType> conversions)
+    private void AddParsed(WriteTarget target, WriteKind kind, ValueExpression value, IReadOnlyList<PgType> conversions)
     {
         var table = target.Table.Schema + "." + target.Table.Table;
         PgType[] steps = [.. value.Casts, .. conversions];
         if (value.Parameter is { } parameter)
         {
+            // Inside PREPARE or a function body the placeholder is bound later, to a value the guard never sees.
+            if (_unbound)
+            {
+                return;
+            }
+
             var casts = string.Join(",", steps.Select(c => $"{c.Family}/{c.MaxLength}"));
             var key = $"{table}|{kind}|p|{parameter.Name}|{parameter.Position}|{casts}";
-            _writes.Add((key, new TenantValueCheck(target.Table, target.Column, kind, parameter, steps)));
+            if (_writeKeys.Add(key))
+            {
+                _writes.Add((key, new TenantValueCheck(target.Table, target.Column, kind, parameter, steps)));
+            }
+
             return;
         }
 
@@ -46,9 +56,10 @@ internal sealed partial class GuardAnalyzer
         }
 
         constant = constant.AssignTo(target.Column);
-        if (constant.IsValid)
+        var constantKey = $"{table}|{kind}|c|{constant.Kind}|{constant}";
+        if (constant.IsValid && _writeKeys.Add(constantKey))
         {
-            _writes.Add(($"{table}|{kind}|c|{constant.Kind}|{constant}", new TenantValueCheck(target.Table, target.Column, kind, constant)));
+            _writes.Add((constantKey, new TenantValueCheck(target.Table, target.Column, kind, constant)));
         }
     }
 

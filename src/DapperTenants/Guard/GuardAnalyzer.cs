@@ -4,48 +4,76 @@ namespace DapperTenants.Guard;
 
 /// <summary>
 /// Turns one SQL text into a <see cref="GuardPlan"/>: the tenant values each statement writes into protected tables
-/// (constants, or placeholders read at execution) and the statements that tamper with the tenant context.
+/// (constants, or placeholders read at execution), the statements that tamper with the tenant context or run SQL the
+/// guard cannot see, and the statements that leave state in the session.
 /// </summary>
 /// <remarks>
-/// A statement is only judged on a complete parse: when any part of it does not have the expected shape, none of
-/// its write checks are kept and the database decides. Parsing is linear: brackets are matched once, and each
-/// construct is skipped by jumping to its partner.
+/// <para>
+/// Every statement gets two passes. The first reads its leading words and scans its tokens once for the calls that
+/// matter (<c>set_config</c>, SQL-executing built-ins, session locks): it always runs to the end of the text, and it
+/// finds every refusal. The second follows the statement's structure to the tenant values it writes; it is only kept
+/// on a complete parse, and it spends a work budget (<see cref="Budget"/>) shared by the whole text: once spent, the
+/// values of the remaining writes are left to the database's policies, which refuse a wrong tenant themselves.
+/// </para>
+/// <para>
+/// Both passes are linear: brackets are matched once, and each construct is skipped by jumping to its partner. The
+/// analysis stops at the first refusal that holds whatever the parameters (nothing after it can run), and before the
+/// first statement whose brackets do not balance (a syntax error: neither it nor anything after it runs).
+/// </para>
 /// </remarks>
 internal sealed partial class GuardAnalyzer
 {
+    /// <summary>
+    /// How many tokens the structural pass may examine in one text, counting a token again for each nested construct
+    /// that looks at it: about 1 MB of typical SQL.
+    /// </summary>
+    public const int Budget = 1_000_000;
+
     private const int MaxDepth = 16;
+
+    // SQL inside a string inside a string …: deeper than this is refused where it would run.
+    private const int MaxNesting = 3;
 
     private readonly SqlTokens _t;
     private readonly TenantCatalog _catalog;
+    private readonly GuardOptions _options;
     private readonly string _setting;
-    private readonly List<GuardCheck> _plan = [];
-    private readonly HashSet<string> _planKeys = new(StringComparer.Ordinal);
+    private readonly PlanSink _sink;
+    private readonly int _nesting;
     private readonly List<(string Key, GuardCheck Check)> _writes = [];
+    private readonly HashSet<string> _writeKeys = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _prepared = new(StringComparer.Ordinal);
     private bool _failed;
 
-    private GuardAnalyzer(SqlTokens tokens, TenantCatalog catalog, string setting)
+    // Placeholders here are not the command's parameters: the body of PREPARE or CREATE FUNCTION, or SQL in a string.
+    private bool _unbound;
+
+    private GuardAnalyzer(SqlTokens tokens, TenantCatalog catalog, GuardOptions options, PlanSink sink, int nesting)
     {
         _t = tokens;
         _catalog = catalog;
-        _setting = setting;
+        _options = options;
+        _setting = options.Setting;
+        _sink = sink;
+        _nesting = nesting;
     }
 
-    public static GuardPlan Analyze(string sql, TenantCatalog catalog, string setting) => Analyze(SqlLexer.Tokenize(sql), catalog, setting);
+    public static GuardPlan Analyze(string sql, TenantCatalog catalog, GuardOptions options, bool surfaceFailures = false) =>
+        Analyze(SqlLexer.Tokenize(sql), catalog, options, surfaceFailures);
 
-    public static GuardPlan Analyze(SqlTokens tokens, TenantCatalog catalog, string setting)
+    /// <param name="tokens">The text.</param>
+    /// <param name="catalog">The protected tables.</param>
+    /// <param name="options">The setting and what may pass.</param>
+    /// <param name="surfaceFailures">Whether the plan's checks throw their internal failures (tests) or skip them.</param>
+    /// <param name="budget">The work budget of the structural pass; see <see cref="Budget"/>.</param>
+    public static GuardPlan Analyze(SqlTokens tokens, TenantCatalog catalog, GuardOptions options, bool surfaceFailures = false, int budget = Budget)
     {
-        // Unbalanced brackets, or a ';' inside them, are a syntax error for PostgreSQL: nothing in the text runs.
-        if (tokens.Count == 0 || !tokens.Balanced)
-        {
-            return GuardPlan.Pass;
-        }
-
-        var analyzer = new GuardAnalyzer(tokens, catalog, setting);
-        analyzer.Run();
-        return analyzer._plan.Count == 0 ? GuardPlan.Pass : new GuardPlan([.. analyzer._plan]);
+        var sink = new PlanSink(budget);
+        new GuardAnalyzer(tokens, catalog, options, sink, nesting: 0).Run();
+        return sink.Checks.Count == 0 ? GuardPlan.Pass : new GuardPlan([.. sink.Checks], surfaceFailures);
     }
 
-    /// <summary>The refusal for a <c>set_config</c> setting name, or <see langword="null"/> when changing it is harmless.</summary>
+    /// <summary>The refusal for a setting name given to <c>set_config</c>, or <see langword="null"/> when changing it is harmless.</summary>
     public static RefusalCheck? RefuseSettingName(string name, string setting)
     {
         if (name.Equals(setting, StringComparison.OrdinalIgnoreCase))
@@ -58,29 +86,35 @@ internal sealed partial class GuardAnalyzer
             return GuardMessages.ChangesRole("set_config", $"set_config('{name.ToLowerInvariant()}', ...)");
         }
 
-        return null;
+        return IsLexingSetting(name) ? GuardMessages.ChangesLexing("set_config", $"set_config('{name.ToLowerInvariant()}', ...)", name.ToLowerInvariant()) : null;
     }
+
+    /// <summary>Settings that change how PostgreSQL reads the text of later statements, which the guard reads with their defaults.</summary>
+    private static bool IsLexingSetting(string name) =>
+        name.Equals("standard_conforming_strings", StringComparison.OrdinalIgnoreCase) || name.Equals("client_encoding", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("backslash_quote", StringComparison.OrdinalIgnoreCase);
 
     private void Run()
     {
+        var end = _t.BalancedEnd;
         var start = 0;
-        while (start < _t.Count)
+        while (start < end && !_sink.Refused)
         {
-            var end = StatementEnd(start);
-            if (end > start)
+            var stop = StatementEnd(start, end);
+            if (stop > start)
             {
-                TopLevel(start, end);
+                TopLevel(start, stop);
             }
 
-            start = end + 1;
+            start = stop + 1;
         }
     }
 
-    /// <summary>The next <c>;</c> outside brackets and outside a <c>BEGIN ATOMIC … END</c> function body.</summary>
-    private int StatementEnd(int i)
+    /// <summary>The next <c>;</c> outside brackets and outside a <c>BEGIN ATOMIC … END</c> function body, or <paramref name="end"/>.</summary>
+    private int StatementEnd(int i, int end)
     {
         var atomic = 0;
-        while (i < _t.Count)
+        while (i < end)
         {
             switch (_t.Kind(i))
             {
@@ -113,41 +147,75 @@ internal sealed partial class GuardAnalyzer
             i++;
         }
 
-        return _t.Count;
+        return end;
     }
 
     private void TopLevel(int start, int end)
     {
         _failed = false;
         _writes.Clear();
-        var lexicallyValid = true;
-        for (var k = start; k < end; k++)
+        _writeKeys.Clear();
+        _unbound = _nesting > 0 || IsCodeBody(start);
+
+        // The complete pass: refusals never depend on the budget.
+        Classify(start, end);
+        if (_sink.Refused)
         {
-            if (_t.Kind(k) is SqlTokenKind.Error or SqlTokenKind.Other)
-            {
-                lexicallyValid = false;
-            }
+            return;
         }
 
-        ScanSetConfig(start, end);
+        ScanCalls(start, end);
+        if (_sink.Refused)
+        {
+            return;
+        }
+
+        // The structural pass: the tenant values of writes, kept only on a complete parse within the budget.
         Statement(start, end, 0);
-        if (_failed || !lexicallyValid)
+        if (_failed || _sink.Exhausted || !LexicallyValid(start, end))
         {
             return;
         }
 
         foreach (var (key, check) in _writes)
         {
-            if (_planKeys.Add(key))
+            _sink.Add(key, check);
+        }
+    }
+
+    private bool LexicallyValid(int start, int end)
+    {
+        for (var k = start; k < end; k++)
+        {
+            if (_t.Kind(k) is SqlTokenKind.Error or SqlTokenKind.Other)
             {
-                _plan.Add(check);
+                return false;
             }
         }
+
+        return true;
+    }
+
+    /// <summary>Where placeholders are the parameters of something else: <c>PREPARE … AS</c>, <c>CREATE FUNCTION/PROCEDURE</c>.</summary>
+    private bool IsCodeBody(int s)
+    {
+        if (_t.IsKeyword(s, "prepare"))
+        {
+            return !_t.IsKeyword(s + 1, "transaction");
+        }
+
+        if (!_t.IsKeyword(s, "create"))
+        {
+            return false;
+        }
+
+        var i = _t.IsKeyword(s + 1, "or") && _t.IsKeyword(s + 2, "replace") ? s + 3 : s + 1;
+        return _t.IsKeyword(i, "function") || _t.IsKeyword(i, "procedure");
     }
 
     private void Statement(int s, int e, int depth)
     {
-        if (depth > MaxDepth)
+        if (depth > MaxDepth || !_sink.Spend(e - s))
         {
             _failed = true;
             return;
@@ -176,11 +244,43 @@ internal sealed partial class GuardAnalyzer
         }
         else if (_t.IsKeyword(s, "explain"))
         {
-            Explain(s, e, depth);
+            var inner = ExplainTarget(s, out var analyze);
+            if (analyze)
+            {
+                Statement(inner, e, depth + 1);
+            }
         }
-        else if (depth == 0)
+        else if (_t.IsKeyword(s, "prepare") && PreparedBody(s, e) is var body and > 0)
         {
-            Tamper(s, e);
+            Statement(body, e, depth + 1);
+        }
+        else if (_t.IsKeyword(s, "create") && IsCodeBody(s))
+        {
+            AtomicBody(s, e, depth);
+        }
+    }
+
+    /// <summary>The statements of a SQL-standard routine body, <c>BEGIN ATOMIC stmt; … END</c>, as written.</summary>
+    private void AtomicBody(int s, int e, int depth)
+    {
+        for (var k = s; k < e; k = Skip(k))
+        {
+            if (!(_t.IsKeyword(k, "begin") && _t.IsKeyword(k + 1, "atomic")))
+            {
+                continue;
+            }
+
+            var start = k + 2;
+            for (var j = start; j < e; j = Skip(j))
+            {
+                if (_t.Is(j, SqlTokenKind.Semicolon))
+                {
+                    Statement(start, j, depth + 1);
+                    start = j + 1;
+                }
+            }
+
+            return;
         }
     }
 
@@ -264,39 +364,6 @@ internal sealed partial class GuardAnalyzer
         }
     }
 
-    /// <summary><c>EXPLAIN ANALYZE</c> runs its statement; plain <c>EXPLAIN</c> does not.</summary>
-    private void Explain(int s, int e, int depth)
-    {
-        var i = s + 1;
-        var analyze = false;
-        if (_t.Is(i, SqlTokenKind.OpenParen))
-        {
-            var close = _t.Partner(i);
-            foreach (var (a, b) in SplitCommas(i + 1, close))
-            {
-                if (_t.IsKeyword(a, "analyze") || _t.IsKeyword(a, "analyse"))
-                {
-                    analyze = a + 1 >= b || !(_t.IsKeyword(a + 1, "false") || _t.IsKeyword(a + 1, "off") || _t.Text(a + 1).SequenceEqual("0"));
-                }
-            }
-
-            i = close + 1;
-        }
-        else
-        {
-            while (_t.IsKeyword(i, "analyze") || _t.IsKeyword(i, "analyse") || _t.IsKeyword(i, "verbose"))
-            {
-                analyze |= !_t.IsKeyword(i, "verbose");
-                i++;
-            }
-        }
-
-        if (analyze)
-        {
-            Statement(i, e, depth + 1);
-        }
-    }
-
     private bool IsQueryStart(int i) =>
         _t.Is(i, SqlTokenKind.OpenParen) || _t.IsKeyword(i, "select") || _t.IsKeyword(i, "insert") || _t.IsKeyword(i, "update")
         || _t.IsKeyword(i, "delete") || _t.IsKeyword(i, "merge") || _t.IsKeyword(i, "values") || _t.IsKeyword(i, "table")
@@ -328,6 +395,31 @@ internal sealed partial class GuardAnalyzer
         }
 
         return items;
+    }
+
+    /// <summary>The item at <paramref name="position"/> of the comma-separated items of [start, end), without a list.</summary>
+    private (int Start, int End)? Item(int start, int end, int position)
+    {
+        var a = start;
+        var i = start;
+        var index = 0;
+        while (i < end)
+        {
+            if (_t.Is(i, SqlTokenKind.Comma))
+            {
+                if (index == position)
+                {
+                    return (a, i);
+                }
+
+                index++;
+                a = i + 1;
+            }
+
+            i = Skip(i);
+        }
+
+        return index == position && end > start ? (a, end) : null;
     }
 
     /// <summary><c>name</c>, <c>schema.name</c> or <c>database.schema.name</c>.</summary>
@@ -374,6 +466,8 @@ internal sealed partial class GuardAnalyzer
         var type = PgType.FromCatalog(table.TenantType);
         return type.Family == PgTypeFamily.Other ? null : new WriteTarget(table, type);
     }
+
+    private void Refuse(RefusalCheck refusal) => _sink.Add(refusal);
 
     private sealed record WriteTarget(ProtectedTable Table, PgType Column);
 }

@@ -1,10 +1,11 @@
-using Npgsql;
-
 namespace DapperTenants.Guard;
 
-/// <summary>One verdict of a plan, decided when a command executes (from its tenant and parameter values).</summary>
+/// <summary>One verdict of a plan, decided when a command executes (from its parameters and the connection's context).</summary>
 internal abstract class GuardCheck
 {
+    /// <summary>Whether the check refuses every execution: nothing after it in a plan can matter.</summary>
+    public virtual bool AlwaysRefuses => false;
+
     /// <summary>Returns the exception to throw, or <see langword="null"/> when the command passes; allocates nothing when it passes.</summary>
-    public abstract TenantGuardException? Evaluate(NpgsqlParameterCollection parameters, string tenant);
+    public abstract TenantGuardException? Evaluate(ref GuardEvaluation evaluation);
 }

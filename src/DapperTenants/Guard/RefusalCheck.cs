@@ -1,8 +1,6 @@
-using Npgsql;
-
 namespace DapperTenants.Guard;
 
-/// <summary>A statement refused whatever the parameters: it tampers with the tenant context.</summary>
+/// <summary>A statement refused whatever the parameters and the context: it tampers with the tenant context, or the guard cannot see what it runs.</summary>
 internal sealed class RefusalCheck : GuardCheck
 {
     private readonly string _statementKind;
@@ -16,6 +14,12 @@ internal sealed class RefusalCheck : GuardCheck
         _message = message;
     }
 
-    public override TenantGuardException? Evaluate(NpgsqlParameterCollection parameters, string tenant) =>
+    public override bool AlwaysRefuses => true;
+
+    public string StatementKind => _statementKind;
+
+    public override TenantGuardException? Evaluate(ref GuardEvaluation evaluation) => Raise(evaluation.Tenant);
+
+    public TenantGuardException Raise(string tenant) =>
         new(_message.Replace(GuardMessages.TenantPlaceholder, tenant, StringComparison.Ordinal), _statementKind, _table, null, tenant);
 }

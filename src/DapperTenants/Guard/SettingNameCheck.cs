@@ -1,8 +1,6 @@
-using Npgsql;
-
 namespace DapperTenants.Guard;
 
-/// <summary><c>set_config(@name, …)</c>: refused when the parameter names the tenant setting or a role setting.</summary>
+/// <summary><c>set_config(@name, …)</c>: refused when the parameter names the tenant setting or another protected setting.</summary>
 internal sealed class SettingNameCheck : GuardCheck
 {
     private readonly ParameterRef _parameter;
@@ -14,9 +12,9 @@ internal sealed class SettingNameCheck : GuardCheck
         _setting = setting;
     }
 
-    public override TenantGuardException? Evaluate(NpgsqlParameterCollection parameters, string tenant)
+    public override TenantGuardException? Evaluate(ref GuardEvaluation evaluation)
     {
-        if (_parameter.Find(parameters) is not { } parameter)
+        if (evaluation.Find(_parameter) is not { } parameter)
         {
             // Npgsql leaves an unknown placeholder in the text; PostgreSQL then rejects the call itself.
             return null;
@@ -24,10 +22,9 @@ internal sealed class SettingNameCheck : GuardCheck
 
         if (parameter.Value is not string name)
         {
-            return GuardMessages.NonConstantSettingName(_setting).Evaluate(parameters, tenant);
+            return GuardMessages.NonConstantSettingName(_setting).Raise(evaluation.Tenant);
         }
 
-        var refusal = GuardAnalyzer.RefuseSettingName(name, _setting);
-        return refusal?.Evaluate(parameters, tenant);
+        return GuardAnalyzer.RefuseSettingName(name, _setting)?.Raise(evaluation.Tenant);
     }
 }

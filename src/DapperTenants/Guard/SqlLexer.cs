@@ -16,7 +16,7 @@ internal static partial class SqlLexer
 
     public static SqlTokens Tokenize(string sql)
     {
-        var tokens = new List<SqlToken>(Math.Min(sql.Length / 4 + 4, 4096));
+        var tokens = new TokenBuffer(sql.Length);
         var n = sql.Length;
         var i = 0;
         while (i < n)
@@ -59,7 +59,7 @@ internal static partial class SqlLexer
             i = token.End;
         }
 
-        return new SqlTokens(sql, tokens);
+        return new SqlTokens(sql, tokens.Items, tokens.Count);
     }
 
     private static SqlToken Next(string sql, int i, char c, char next)
@@ -243,7 +243,7 @@ internal static partial class SqlLexer
     /// in + or - unless it contains a character no SQL-standard operator uses ("=-1" is "=" followed by "-1"); what is
     /// cut off is lexed again, and is then only + and - characters, each its own token.
     /// </summary>
-    private static int Operators(string sql, int i, List<SqlToken> tokens)
+    private static int Operators(string sql, int i, TokenBuffer tokens)
     {
         var n = sql.Length;
         var j = i;
@@ -381,4 +381,29 @@ internal static partial class SqlLexer
 
     // Npgsql's placeholder name characters.
     internal static bool IsParamNameChar(char c) => char.IsLetterOrDigit(c) || c is '_' or '.';
+
+    /// <summary>A growable array of tokens, handed to <see cref="SqlTokens"/> without a copy.</summary>
+    private sealed class TokenBuffer
+    {
+        public TokenBuffer(int length)
+        {
+            Items = new SqlToken[Math.Clamp(length / 4 + 4, 8, 4096)];
+        }
+
+        public SqlToken[] Items { get; private set; }
+
+        public int Count { get; private set; }
+
+        public void Add(SqlToken token)
+        {
+            if (Count == Items.Length)
+            {
+                var grown = new SqlToken[Items.Length * 2];
+                Array.Copy(Items, grown, Count);
+                Items = grown;
+            }
+
+            Items[Count++] = token;
+        }
+    }
 }

@@ -9,6 +9,9 @@ internal sealed class SqlText
     /// <summary>A stored procedure call: one statement whose body the guard cannot see.</summary>
     public static readonly SqlText Procedure = new(new SqlTextShape.Shape(1, false, false, false, 0), GuardPlan.Pass);
 
+    /// <summary>A text the guard failed to read (an internal error): sent behind the context statement, which carries the tenant again after it.</summary>
+    public static readonly SqlText Unknown = new(new SqlTextShape.Shape(2, true, false, false, 0), GuardPlan.Pass);
+
     public SqlText(SqlTextShape.Shape shape, GuardPlan plan)
     {
         StatementCount = shape.StatementCount;

@@ -11,27 +11,35 @@ internal sealed class SqlTokens
     private readonly SqlToken[] _tokens;
     private readonly int[] _partner;
 
-    public SqlTokens(string sql, List<SqlToken> tokens)
+    public SqlTokens(string sql, SqlToken[] tokens, int count)
     {
         Sql = sql;
-        _tokens = tokens.ToArray();
-        _partner = new int[_tokens.Length];
-        Balanced = MatchBrackets();
+        _tokens = tokens;
+        Count = count;
+        _partner = new int[count];
+        BalancedEnd = MatchBrackets();
     }
 
     public string Sql { get; }
 
-    public int Count => _tokens.Length;
+    public int Count { get; }
 
     /// <summary>Whether every parenthesis and bracket is closed by its own kind and no <c>;</c> sits inside one.</summary>
-    public bool Balanced { get; }
+    public bool Balanced => BalancedEnd == Count;
+
+    /// <summary>
+    /// Where the first statement (a run of tokens between semicolons) whose brackets do not balance begins, or
+    /// <see cref="Count"/>. Every bracket before it has its partner. Such a statement is a syntax error: neither it nor
+    /// any statement after it runs, whether the text is sent whole or split into statements as Npgsql does.
+    /// </summary>
+    public int BalancedEnd { get; }
 
     public SqlToken this[int index] => _tokens[index];
 
     /// <summary>The kind of token <paramref name="i"/>; <see cref="SqlTokenKind.Error"/> outside the text.</summary>
-    public SqlTokenKind Kind(int i) => (uint)i < (uint)_tokens.Length ? _tokens[i].Kind : SqlTokenKind.Error;
+    public SqlTokenKind Kind(int i) => (uint)i < (uint)Count ? _tokens[i].Kind : SqlTokenKind.Error;
 
-    public bool Is(int i, SqlTokenKind kind) => (uint)i < (uint)_tokens.Length && _tokens[i].Kind == kind;
+    public bool Is(int i, SqlTokenKind kind) => (uint)i < (uint)Count && _tokens[i].Kind == kind;
 
     /// <summary>The index of the bracket that closes (or opens) the one at <paramref name="i"/>.</summary>
     public int Partner(int i) => _partner[i];
@@ -124,12 +132,18 @@ internal sealed class SqlTokens
         return name[..k];
     }
 
-    private bool MatchBrackets()
+    private int MatchBrackets()
     {
         var stack = new Stack<int>();
-        for (var i = 0; i < _tokens.Length; i++)
+        var statement = 0;
+        // A token without a partner is its own: skipping it always moves forward, even past the balanced part.
+        for (var i = 0; i < Count; i++)
         {
-            _partner[i] = -1;
+            _partner[i] = i;
+        }
+
+        for (var i = 0; i < Count; i++)
+        {
             switch (_tokens[i].Kind)
             {
                 case SqlTokenKind.OpenParen or SqlTokenKind.OpenBracket:
@@ -139,18 +153,24 @@ internal sealed class SqlTokens
                     var expected = _tokens[i].Kind == SqlTokenKind.CloseParen ? SqlTokenKind.OpenParen : SqlTokenKind.OpenBracket;
                     if (stack.Count == 0 || _tokens[stack.Peek()].Kind != expected)
                     {
-                        return false;
+                        return statement;
                     }
 
                     var open = stack.Pop();
                     _partner[open] = i;
                     _partner[i] = open;
                     break;
-                case SqlTokenKind.Semicolon when stack.Count > 0:
-                    return false;
+                case SqlTokenKind.Semicolon:
+                    if (stack.Count > 0)
+                    {
+                        return statement;
+                    }
+
+                    statement = i + 1;
+                    break;
             }
         }
 
-        return stack.Count == 0;
+        return stack.Count == 0 ? Count : statement;
     }
 }

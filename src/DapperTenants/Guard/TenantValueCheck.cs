@@ -37,14 +37,15 @@ internal sealed class TenantValueCheck : GuardCheck
 
     public ProtectedTable Table => _table;
 
-    public override TenantGuardException? Evaluate(NpgsqlParameterCollection parameters, string tenant)
+    public override TenantGuardException? Evaluate(ref GuardEvaluation evaluation)
     {
+        var tenant = evaluation.Tenant;
         var value = _constant;
         NpgsqlParameter? parameter = null;
         if (_parameter is { } reference)
         {
             // Without a matching parameter Npgsql sends the placeholder as written, and it is no tenant value.
-            parameter = reference.Find(parameters);
+            parameter = evaluation.Find(reference);
             if (parameter is null)
             {
                 return null;

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using DapperTenants.Guard;
 using DapperTenants.Testing;
 using DapperTenants.Tests.Support;
 using Npgsql;
@@ -158,6 +159,69 @@ public sealed class GuardDatabaseTests
         using var conn = _tenants.Open("acme");
         var ex = Should.Throw<PostgresException>(() => conn.InnerConnection.BeginTextImport("copy orders (id, tenant) from stdin").Dispose());
         ex.SqlState.ShouldBe(PostgresErrorCodes.FeatureNotSupported);
+    }
+
+    private const string QueryTextSwitch =
+        "select query_to_xml('select set_config(''dapper_tenants.tenant'', ''globex'', true)', false, false, ''); select tenant from orders";
+
+    [Test]
+    public async Task A_query_text_that_switches_tenants_is_refused_before_it_is_sent()
+    {
+        // Why: PostgreSQL runs the text, and the statement after it reads another tenant's rows.
+        await using (var unguarded = _database.CreateTenantDataSource(configureOptions: o => o.GuardMode = TenantGuardMode.Off))
+        await using (var conn = await unguarded.OpenAsync("acme"))
+        {
+            using var grid = await conn.QueryMultipleAsync(QueryTextSwitch);
+            await grid.ReadAsync<string>();
+            (await grid.ReadAsync<string>()).ShouldContain("globex");
+        }
+
+        await using var guarded = await _tenants.OpenAsync("acme");
+        var before = await guarded.ExecuteScalarAsync<long>("select nextval('guard_probe')");
+        (await Should.ThrowAsync<TenantGuardException>(() => guarded.QueryAsync<string>(QueryTextSwitch + "; select nextval('guard_probe')::text")))
+            .StatementKind.ShouldBe("set_config");
+        (await guarded.ExecuteScalarAsync<long>("select last_value from guard_probe")).ShouldBe(before);
+
+        // A constant query the guard reads and finds clean runs.
+        (await guarded.ExecuteScalarAsync<string>("select query_to_xml('select count(*) as n from orders', false, false, '')::text") ?? string.Empty)
+            .ShouldContain($"<n>{OracleCorpus.SeedRows}</n>");
+    }
+
+    [Test]
+    public async Task Turning_standard_conforming_strings_off_would_hide_statements_inside_what_the_guard_reads_as_a_string()
+    {
+        // Read with the default, the text is one string constant; read with backslash escapes, it is four statements.
+        const string Hidden = "select 'x\\''; select set_config($$dapper_tenants.tenant$$, $$globex$$, true); select tenant from orders; select 1 --'";
+        SqlLexer.Tokenize(Hidden).Count.ShouldBe(2);
+
+        await using (var conn = await _tenants.OpenAsync("acme"))
+        {
+            // Through the unguarded escape hatch, to show what the refusal below prevents.
+            await conn.InnerConnection.ExecuteAsync("set standard_conforming_strings = off");
+            using var grid = await conn.QueryMultipleAsync(Hidden);
+            await grid.ReadAsync<string>();
+            await grid.ReadAsync<string>();
+            (await grid.ReadAsync<string>()).ShouldContain("globex");
+        }
+
+        await using var guarded = await _tenants.OpenAsync("acme");
+        (await Should.ThrowAsync<TenantGuardException>(() => guarded.ExecuteAsync("set standard_conforming_strings = off"))).StatementKind.ShouldBe("SET");
+        (await Should.ThrowAsync<TenantGuardException>(() => guarded.ExecuteAsync("select set_config('standard_conforming_strings', 'off', true)")))
+            .StatementKind.ShouldBe("set_config");
+        (await guarded.ExecuteScalarAsync<string>("show standard_conforming_strings")).ShouldBe("on");
+    }
+
+    [Test]
+    public async Task Explain_analyze_is_refused_and_plain_explain_runs()
+    {
+        await using var conn = await _tenants.OpenAsync("acme");
+        (await Should.ThrowAsync<TenantGuardException>(() => conn.QueryAsync<string>("explain (analyze, costs off) select * from orders where total > 0")))
+            .StatementKind.ShouldBe("EXPLAIN ANALYZE");
+        (await conn.QueryAsync<string>("explain (costs off) select * from orders where total > 0")).ShouldNotBeEmpty();
+
+        await using var allowing = _database.CreateTenantDataSource(configureOptions: o => o.AllowExplainAnalyze = true);
+        await using var analyzing = await allowing.OpenAsync("acme");
+        (await analyzing.QueryAsync<string>("explain (analyze, costs off, timing off, summary off) select * from orders")).ShouldNotBeEmpty();
     }
 
     [Test]

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Text;
 using DapperTenants.Guard;
 using DapperTenants.Tests.Support;
@@ -112,6 +111,20 @@ public sealed class GuardFuzzTests
     }
 
     [Test]
+    public void Pathological_statements_inside_statements_finish()
+    {
+        var prepares = string.Concat(Enumerable.Repeat("prepare p as ", 100_000)) + "select 1";
+        Finishes(() => Verdict(prepares)).ShouldBe("pass");
+        Finishes(() => Verdict(NewGuard(), prepares, "acme", sessionOutlivesLease: true)).ShouldBe("PREPARE");
+
+        var explains = string.Concat(Enumerable.Repeat("explain analyze ", 100_000)) + "select 1";
+        Finishes(() => Verdict(NewGuard(o => o.AllowExplainAnalyze = true), explains, "acme", sessionOutlivesLease: false)).ShouldBe("pass");
+
+        var queries = string.Concat(Enumerable.Repeat("select query_to_xml('", 1_000)) + "select 1" + string.Concat(Enumerable.Repeat("', false, false, '')", 1_000));
+        Finishes(() => Verdict(queries)).ShouldBe("query_to_xml");
+    }
+
+    [Test]
     public void Pathological_literals_finish()
     {
         var tag = "$" + new string('t', 200_000) + "$";
@@ -134,17 +147,23 @@ public sealed class GuardFuzzTests
 
     private static void AnalyzeAndCheck(string sql)
     {
-        // The analyzer itself must not fail (the guard would hide it by passing the statement).
-        var plan = GuardAnalyzer.Analyze(sql, TestCatalog, Setting);
+        // The analyzer and the checks must not fail: both are built to throw their internal failures here.
+        var plan = GuardAnalyzer.Analyze(sql, TestCatalog, new GuardOptions(Setting), surfaceFailures: true);
+        var permissive = GuardAnalyzer.Analyze(sql, TestCatalog, new GuardOptions(Setting, AllowDynamicSql: true, AllowExplainAnalyze: true), surfaceFailures: true);
         using var command = new NpgsqlCommand();
         command.Parameters.AddWithValue("t", "globex");
-        try
+        foreach (var candidate in new[] { plan, permissive })
         {
-            plan.Evaluate(command.Parameters, "acme");
-            new TenantGuard(Setting).Check(sql, CommandType.Text, command.Parameters, "acme", TestCatalog);
-        }
-        catch (TenantGuardException)
-        {
+            foreach (var outlives in new[] { false, true })
+            {
+                try
+                {
+                    candidate.Evaluate(command.Parameters, new GuardContext("acme", outlives));
+                }
+                catch (TenantGuardException)
+                {
+                }
+            }
         }
     }
 }

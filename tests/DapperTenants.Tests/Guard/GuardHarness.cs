@@ -5,7 +5,10 @@ using Npgsql;
 
 namespace DapperTenants.Tests.Guard;
 
-/// <summary>A guard over an in-memory catalog shaped like the oracle's database, and a compact way to read its verdicts.</summary>
+/// <summary>
+/// A guard over an in-memory catalog shaped like the oracle's database, and a compact way to read its verdicts. Its
+/// guards surface internal failures: a verdict of "pass" means analyzed and allowed, never "the analyzer crashed".
+/// </summary>
 internal static class GuardHarness
 {
     public const string Setting = "dapper_tenants.tenant";
@@ -21,23 +24,29 @@ internal static class GuardHarness
         new ProtectedTable("public", "padded", "tenant", "character(10)", ["id", "tenant"]),
     ]);
 
-    /// <summary>"pass", or the refusal as "KIND table found" (parts that do not apply left out).</summary>
-    public static string Verdict(string sql, string tenant = "acme", params (string? Name, object? Value)[] parameters)
+    /// <summary>A guard with the default options (or changed ones) that throws its internal failures.</summary>
+    public static TenantGuard NewGuard(Action<TenantOptions>? configure = null)
     {
-        using var command = new NpgsqlCommand();
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.Add(name is null ? new NpgsqlParameter { Value = value } : new NpgsqlParameter(name, value));
-        }
-
-        return Verdict(new TenantGuard(Setting), sql, command.Parameters, tenant);
+        var options = new TenantOptions();
+        configure?.Invoke(options);
+        return new TenantGuard(GuardOptions.From(options), enabled: true, surfaceFailures: true);
     }
 
-    public static string Verdict(TenantGuard guard, string sql, NpgsqlParameterCollection parameters, string tenant)
+    /// <summary>"pass", or the refusal as "KIND table found" (parts that do not apply left out).</summary>
+    public static string Verdict(string sql, string tenant = "acme", params (string? Name, object? Value)[] parameters) =>
+        Verdict(NewGuard(), sql, tenant, sessionOutlivesLease: false, parameters);
+
+    public static string Verdict(TenantGuard guard, string sql, string tenant, bool sessionOutlivesLease, params (string? Name, object? Value)[] parameters)
+    {
+        using var command = Command(parameters);
+        return Verdict(guard, sql, command.Parameters, tenant, sessionOutlivesLease);
+    }
+
+    public static string Verdict(TenantGuard guard, string sql, NpgsqlParameterCollection parameters, string tenant, bool sessionOutlivesLease = false)
     {
         try
         {
-            guard.Check(sql, CommandType.Text, parameters, tenant, TestCatalog);
+            Evaluate(guard, sql, parameters, tenant, sessionOutlivesLease);
             return "pass";
         }
         catch (TenantGuardException ex)
@@ -47,22 +56,35 @@ internal static class GuardHarness
     }
 
     /// <summary>The refusal's message, or null when the statement passes.</summary>
-    public static string? Message(string sql, string tenant = "acme", params (string? Name, object? Value)[] parameters)
-    {
-        using var command = new NpgsqlCommand();
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.Add(name is null ? new NpgsqlParameter { Value = value } : new NpgsqlParameter(name, value));
-        }
+    public static string? Message(string sql, string tenant = "acme", params (string? Name, object? Value)[] parameters) =>
+        Message(NewGuard(), sql, sessionOutlivesLease: false, tenant, parameters);
 
+    public static string? Message(TenantGuard guard, string sql, bool sessionOutlivesLease, string tenant = "acme", params (string? Name, object? Value)[] parameters)
+    {
+        using var command = Command(parameters);
         try
         {
-            new TenantGuard(Setting).Check(sql, CommandType.Text, command.Parameters, tenant, TestCatalog);
+            Evaluate(guard, sql, command.Parameters, tenant, sessionOutlivesLease);
             return null;
         }
         catch (TenantGuardException ex)
         {
             return ex.Message;
         }
+    }
+
+    /// <summary>What the command path does: analyze (cached), then evaluate the plan for this execution.</summary>
+    public static void Evaluate(TenantGuard guard, string sql, NpgsqlParameterCollection parameters, string tenant, bool sessionOutlivesLease = false) =>
+        guard.Analyze(sql, CommandType.Text, TestCatalog).Plan.Evaluate(parameters, new GuardContext(tenant, sessionOutlivesLease));
+
+    public static NpgsqlCommand Command(params (string? Name, object? Value)[] parameters)
+    {
+        var command = new NpgsqlCommand();
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(name is null ? new NpgsqlParameter { Value = value } : new NpgsqlParameter(name, value));
+        }
+
+        return command;
     }
 }

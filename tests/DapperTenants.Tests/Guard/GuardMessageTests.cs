@@ -12,9 +12,10 @@ public sealed class GuardMessageTests
         new object[]
         {
             "do $$ begin perform set_config('dapper_tenants.tenant', 'x', false); end $$",
-            "DO block was refused: its body mentions 'dapper_tenants.tenant', and the guard cannot follow PL/pgSQL, so it could change the tenant "
-            + "setting dapper_tenants.tenant, the role or row-level security behind the connection's back. Move the logic into SQL statements the "
-            + "guard can check, or into a function installed by the schema owner.",
+            "DO block was refused: the guard cannot see what PL/pgSQL runs (EXECUTE of a string built at run time, set_config through a "
+            + "variable), so the block could change the tenant setting dapper_tenants.tenant or the role behind the connection's back. Run its "
+            + "statements as plain SQL, or call a function installed by the schema owner. To allow it on tenant connections, set "
+            + "TenantOptions.AllowDynamicSql, which weakens isolation (see its documentation).",
         },
         new object[]
         {
@@ -156,11 +157,8 @@ public sealed class GuardMessageTests
     [Test]
     public void The_exception_carries_the_details()
     {
-        var guard = new DapperTenants.Guard.TenantGuard(Setting);
-        using var command = new Npgsql.NpgsqlCommand();
-        command.Parameters.AddWithValue("t", "globex");
-        var ex = Should.Throw<TenantGuardException>(() =>
-            guard.Check("insert into orders (id, tenant) values (1, @t)", System.Data.CommandType.Text, command.Parameters, "acme", TestCatalog));
+        using var command = Command(("t", "globex"));
+        var ex = Should.Throw<TenantGuardException>(() => Evaluate(NewGuard(), "insert into orders (id, tenant) values (1, @t)", command.Parameters, "acme"));
         ex.StatementKind.ShouldBe("INSERT");
         ex.Table.ShouldBe("public.orders");
         ex.FoundTenant.ShouldBe("globex");
@@ -172,11 +170,8 @@ public sealed class GuardMessageTests
     public void Long_tenant_values_are_shortened_in_the_message_but_not_in_the_property()
     {
         var value = new string('x', 300);
-        var guard = new DapperTenants.Guard.TenantGuard(Setting);
-        using var command = new Npgsql.NpgsqlCommand();
-        command.Parameters.AddWithValue("t", value);
-        var ex = Should.Throw<TenantGuardException>(() =>
-            guard.Check("update orders set tenant = @t", System.Data.CommandType.Text, command.Parameters, "acme", TestCatalog));
+        using var command = Command(("t", value));
+        var ex = Should.Throw<TenantGuardException>(() => Evaluate(NewGuard(), "update orders set tenant = @t", command.Parameters, "acme"));
         ex.Message.ShouldStartWith($"UPDATE of public.orders sets tenant '{new string('x', 200)}...', but");
         ex.FoundTenant.ShouldBe(value);
     }

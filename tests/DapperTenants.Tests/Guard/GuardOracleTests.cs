@@ -66,7 +66,8 @@ public sealed class GuardOracleTests
 
     private static OracleTally Run(TenantDataSource tenants, Dictionary<string, (TenantConnection Connection, DbTransaction Transaction)> sessions)
     {
-        var guard = new TenantGuard(tenants.Options);
+        // The data source runs with the guard off (the database must see every statement); the side guard judges them all.
+        var guard = new TenantGuard(GuardOptions.From(tenants.Options), enabled: true, surfaceFailures: true);
         var catalog = tenants.Catalog!;
         var corpus = new OracleCorpus(Seed);
         var tally = new OracleTally();
@@ -81,7 +82,7 @@ public sealed class GuardOracleTests
                 AddParameters(sideCommand.Parameters, statement);
                 try
                 {
-                    guard.Check(statement.Sql, CommandType.Text, sideCommand.Parameters, connection.Tenant, catalog);
+                    guard.Analyze(statement.Sql, CommandType.Text, catalog).Plan.Evaluate(sideCommand.Parameters, new GuardContext(connection.Tenant, SessionOutlivesLease: false));
                 }
                 catch (TenantGuardException ex)
                 {

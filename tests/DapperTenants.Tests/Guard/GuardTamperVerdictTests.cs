@@ -55,6 +55,21 @@ public sealed class GuardTamperVerdictTests
         new object[] { "alter policy p on public.orders using (true)", "ALTER POLICY public.orders" },
         new object[] { "create policy p on orders using (true)", "CREATE POLICY public.orders" },
         new object[] { "create policy p on orders as restrictive using (total > 0)", "pass" },
+        new object[] { "create policy p on orders as permissive for select to app, public using (true) with check (true)", "CREATE POLICY public.orders" },
+        new object[] { "create policy p on orders as ugly using (true)", "pass" },
+        new object[] { "create policy p on orders for everything using (true)", "pass" },
+        new object[] { "create policy p on orders using (true) garbage", "pass" },
+        new object[] { "create or replace policy p on orders using (true)", "pass" },
+        new object[] { "drop policy p on orders cascade", "DROP POLICY public.orders" },
+        new object[] { "drop policy p on orders garbage", "pass" },
+        new object[] { "alter policy p on orders rename to q", "ALTER POLICY public.orders" },
+        new object[] { "alter policy p on orders to app with check (true)", "ALTER POLICY public.orders" },
+        new object[] { "alter policy p on orders rename q", "pass" },
+        new object[] { "with x as (update pg_settings set setting = 'x' where name = 'dapper_tenants.tenant' returning 1) select * from x", "UPDATE pg_catalog.pg_settings" },
+        new object[] { "with x as (update only pg_catalog.pg_settings set setting = '1' returning 1) select 1", "UPDATE pg_catalog.pg_settings" },
+        new object[] { "select * from pg_settings where name = 'work_mem'", "pass" },
+        new object[] { "alter role current_user set search_path = evil, public", "ALTER ROLE" },
+        new object[] { "alter system set dapper_tenants.tenant = 'x'", "ALTER SYSTEM" },
         new object[] { "copy orders from stdin", "COPY FROM public.orders" },
         new object[] { "copy public.orders (id, tenant) from '/tmp/x' with (format csv)", "COPY FROM public.orders" },
         new object[] { "copy orders to stdout", "pass" },
@@ -67,7 +82,7 @@ public sealed class GuardTamperVerdictTests
         new object[] { "do language plpgsql $b$ begin execute 'SET   ROLE postgres'; end $b$", "DO" },
         new object[] { "do E'begin execute ''set dapper_tenants\\x2etenant = 1''; end'", "DO" },
         new object[] { "do $$ begin execute 'alter table orders disable row level security'; end $$", "DO" },
-        new object[] { "do $$ begin insert into audit_log values (now()); end $$", "pass" },
+        new object[] { "do $$ begin insert into audit_log values (now()); end $$", "DO" },
         new object[] { "alter role current_user set dapper_tenants.tenant = 'x'", "ALTER ROLE" },
         new object[] { "alter user app in database db set role = 'postgres'", "ALTER ROLE" },
         new object[] { "alter database db set dapper_tenants.tenant to 'x'", "ALTER DATABASE" },
@@ -90,9 +105,8 @@ public sealed class GuardTamperVerdictTests
     [Test]
     public void The_configured_setting_name_is_the_one_protected()
     {
-        var guard = new DapperTenants.Guard.TenantGuard("app.tenant_id");
-        using var command = new Npgsql.NpgsqlCommand();
-        Verdict(guard, "set app.tenant_id = '1'", command.Parameters, "acme").ShouldBe("SET");
-        Verdict(guard, "set dapper_tenants.tenant = '1'", command.Parameters, "acme").ShouldBe("pass");
+        var guard = NewGuard(o => o.SettingName = "app.tenant_id");
+        Verdict(guard, "set app.tenant_id = '1'", "acme", sessionOutlivesLease: false).ShouldBe("SET");
+        Verdict(guard, "set dapper_tenants.tenant = '1'", "acme", sessionOutlivesLease: false).ShouldBe("pass");
     }
 }

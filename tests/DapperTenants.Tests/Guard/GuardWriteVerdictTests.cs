@@ -133,24 +133,51 @@ public sealed class GuardWriteVerdictTests
         new object[] { "with x as (select 'globex' as t) insert into orders (id, tenant) select 1, t from x", "pass" },
         new object[] { "with x as (select 1) search depth first by a set o, y as (insert into orders values (1, 'globex', 1)) select 1", Insert },
         new object[] { "explain insert into orders (id, tenant) values (1, 'globex')", "pass" },
-        new object[] { "explain analyze verbose insert into orders (id, tenant) values (1, 'globex')", Insert },
-        new object[] { "explain (analyze, costs off) insert into orders (id, tenant) values (1, 'globex')", Insert },
+        new object[] { "explain analyze verbose insert into orders (id, tenant) values (1, 'globex')", "EXPLAIN ANALYZE" },
         new object[] { "explain (analyze false) insert into orders (id, tenant) values (1, 'globex')", "pass" },
         new object[] { "select 1; insert into orders (id, tenant) values (1, 'globex');", Insert },
         new object[] { "select ';', $$;$$ /* ; */; -- ;\ninsert into orders (id, tenant) values (1, 'globex')", Insert },
-        new object[] { "create function f() returns int begin atomic insert into orders values (1, 'globex', 1); select 1; end", "pass" },
+        new object[] { "create function f() returns int begin atomic insert into orders values (1, 'globex', 1); select 1; end", "CREATE FUNCTION" },
 
         // Statements the guard cannot fully analyze are left to the database.
         new object[] { "insert into orders (id, tenant) values (1, 'globex') garbage", "pass" },
         new object[] { "insert into orders (id, tenant) values (1, 'globex'", "pass" },
         new object[] { "insert into orders (id, tenant) values (1, 'globex'), (2, 123abc)", "pass" },
         new object[] { "insert into orders (id, tenant) values (1, 'globex') \\", "pass" },
-        new object[] { "insert into orders (id, tenant) values (1, 'globex'); select (", "pass" },
+        new object[] { "insert into orders (id, tenant) values (1, 'globex') garbage; select 1", "pass" },
         new object[] { "insert into padded (id, tenant) values (1, 'globex')", "pass" },
     ];
 
     [TestCaseSource(nameof(TextCases))]
     public void Text_tenants(string sql, string expected) => Verdict(sql).ShouldBe(expected);
+
+    private static readonly object[] AllowedCodeCases =
+    [
+        // Where EXPLAIN ANALYZE is allowed, it runs its statement: the statement's writes are judged.
+        new object[] { "explain analyze verbose insert into orders (id, tenant) values (1, 'globex')", Insert },
+        new object[] { "explain (analyze, costs off) insert into orders (id, tenant) values (1, 'globex')", Insert },
+        new object[] { "explain (analyze 'on') insert into orders (id, tenant) values (1, 'acme')", "pass" },
+
+        // Where functions may be created, a SQL-standard body's statements are judged as written.
+        new object[] { "create function f() returns int begin atomic insert into orders values (1, 'globex', 1); select 1; end", Insert },
+        new object[] { "create function f() returns int begin atomic insert into orders values (1, 'acme', 1); select 1; end", "pass" },
+    ];
+
+    [TestCaseSource(nameof(AllowedCodeCases))]
+    public void Statements_that_run_later_or_inside_are_judged_where_they_are_allowed(string sql, string expected) =>
+        Verdict(NewGuard(o => (o.AllowExplainAnalyze, o.AllowDynamicSql) = (true, true)), sql, "acme", sessionOutlivesLease: false).ShouldBe(expected);
+
+    [Test]
+    public void Statements_before_one_whose_brackets_do_not_balance_are_judged()
+    {
+        // Npgsql sends each statement of a text on its own: the first two run before PostgreSQL rejects the third.
+        Verdict("insert into orders (id, tenant) values (1, 'globex'); select (").ShouldBe(Insert);
+        Verdict("select 1; insert into orders (id, tenant) values (1, 'globex'); select ]").ShouldBe(Insert);
+
+        // From the unbalanced statement on, nothing runs (PostgreSQL rejects it before the later ones are reached).
+        Verdict("select (; insert into orders (id, tenant) values (1, 'globex')").ShouldBe("pass");
+        Verdict("select ); set role postgres").ShouldBe("pass");
+    }
 
     private static readonly object[] ParameterCases =
     [
