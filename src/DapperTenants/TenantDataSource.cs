@@ -136,6 +136,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
             if (NeedsCatalog)
             {
                 var catalog = CatalogReader.Read(inner, Options.SettingName);
+                RefuseNonStandardStrings(inner);
                 Learn(catalog);
                 DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }
@@ -170,6 +171,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
             if (NeedsCatalog)
             {
                 var catalog = await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false);
+                RefuseNonStandardStrings(inner);
                 Learn(catalog);
                 DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }
@@ -244,6 +246,28 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
         {
             await InnerDataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The guard reads SQL as PostgreSQL does with <c>standard_conforming_strings = on</c> (the default since 9.1). With
+    /// it off, a backslash escapes a quote, and a statement can hide inside what the guard takes for a string.
+    /// </summary>
+    /// <remarks>
+    /// Checked with the catalog read (the first open, and the first after <see cref="RefreshCatalog"/>): after a statement, so
+    /// that Npgsql's lazy reset has run and the value is the login's default, which is what can be off. Changing it in a
+    /// session is refused by the guard.
+    /// </remarks>
+    private void RefuseNonStandardStrings(Npgsql.NpgsqlConnection inner)
+    {
+        if (Options.GuardMode == TenantGuardMode.Throw
+            && inner.PostgresParameters.TryGetValue("standard_conforming_strings", out var value)
+            && !string.Equals(value, "on", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new TenantIsolationException(
+                $"The server session has standard_conforming_strings = {value}, so a backslash in a string literal escapes a quote and the "
+                + "guard could misread where a string ends. Remove the setting from the role, database or server configuration "
+                + "(ALTER ROLE … RESET standard_conforming_strings), or set TenantOptions.GuardMode = TenantGuardMode.Off.");
         }
     }
 

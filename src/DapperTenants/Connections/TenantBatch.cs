@@ -244,19 +244,27 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
         var items = _commands.Items;
         var changesTransaction = false;
         var endsTransaction = false;
-        var leads = false;
+        var contextAt = 0;
+        var leading = true;
         for (var i = 0; i < items.Count; i++)
         {
             var text = connection.Check(items[i]);
             changesTransaction |= text.ChangesTransaction;
             endsTransaction |= text.EndsTransaction;
-            leads |= i == 0 && text.LeadsWithTransactionControl;
+            if (leading && text.OnlyTransactionControl)
+            {
+                contextAt = i + 1;
+            }
+            else
+            {
+                leading = false;
+            }
         }
 
         var transaction = connection.ActiveTransaction;
 
-        // After a first command that nothing may precede (BEGIN, ROLLBACK TO, …) the context goes second, when a command follows.
-        var contextAt = leads ? 1 : 0;
+        // After leading commands that nothing may precede (BEGIN, SET TRANSACTION, ROLLBACK TO, …) the context goes next,
+        // when a command follows them.
         var carries = items.Count > contextAt && (forceContext || connection.Context.IsNeeded(transaction));
 
         // Prepared on this physical connection: Npgsql binds the prepared statements. Otherwise Npgsql parses every

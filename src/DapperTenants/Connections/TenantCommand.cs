@@ -304,7 +304,8 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         var needed = forceContext || connection.Context.IsNeeded(transaction);
         if (text.StatementCount > 1 && _statement.CommandType == CommandType.Text && !HasPositionalParameters())
         {
-            return (null, Multi(connection, transaction, needed ? text : null), text, needed);
+            var carriesAll = needed && !text.OnlyTransactionControl;
+            return (null, Multi(connection, transaction, carriesAll ? text : null), text, carriesAll);
         }
 
         // A lone BEGIN, COMMIT, ROLLBACK TO, SET TRANSACTION … goes without the context; the next statement carries it.
@@ -352,7 +353,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         if (context is not null)
         {
             text = context.WithContext ??= context.LeadsWithTransactionControl
-                ? string.Concat(text.AsSpan(0, context.FirstStatementEnd), source.ContextPrefix, text.AsSpan(context.FirstStatementEnd))
+                ? string.Concat(text.AsSpan(0, context.ContextOffset), source.ContextPrefix, text.AsSpan(context.ContextOffset))
                 : source.ContextPrefix + text;
         }
 

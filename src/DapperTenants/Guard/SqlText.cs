@@ -7,18 +7,19 @@ namespace DapperTenants.Guard;
 internal sealed class SqlText
 {
     /// <summary>A stored procedure call: one statement whose body the guard cannot see.</summary>
-    public static readonly SqlText Procedure = new(new SqlTextShape.Shape(1, false, false, false, 0), GuardPlan.Pass);
+    public static readonly SqlText Procedure = new(new SqlTextShape.Shape(1, false, false, 0, 0), GuardPlan.Pass);
 
     /// <summary>A text the guard failed to read (an internal error): sent behind the context statement, which carries the tenant again after it.</summary>
-    public static readonly SqlText Unknown = new(new SqlTextShape.Shape(2, true, false, false, 0), GuardPlan.Pass);
+    public static readonly SqlText Unknown = new(new SqlTextShape.Shape(2, true, false, 0, 0), GuardPlan.Pass);
 
     public SqlText(SqlTextShape.Shape shape, GuardPlan plan)
     {
         StatementCount = shape.StatementCount;
         ChangesTransaction = shape.ChangesTransaction;
         EndsTransaction = shape.EndsTransaction;
-        LeadsWithTransactionControl = shape.LeadsWithTransactionControl;
-        FirstStatementEnd = shape.FirstStatementEnd;
+        LeadsWithTransactionControl = shape.LeadingControlStatements > 0;
+        OnlyTransactionControl = shape.LeadingControlStatements == shape.StatementCount && shape.StatementCount > 0;
+        ContextOffset = shape.ContextOffset;
         Plan = plan;
     }
 
@@ -44,12 +45,15 @@ internal sealed class SqlText
     /// Whether nothing may be sent in front of the first statement: it begins a transaction or must be its first
     /// statement (<c>BEGIN</c>, <c>START TRANSACTION</c>, <c>SET TRANSACTION</c>), or it runs in an aborted transaction where
     /// anything else fails (<c>COMMIT</c>, <c>ROLLBACK [TO]</c>, <c>ABORT</c>, <c>END</c>, <c>PREPARE TRANSACTION</c>). The
-    /// context statement then goes after it, or, when it is alone, with the next statement.
+    /// context statement then goes after the leading run of such statements, or, when nothing follows them, with the next text.
     /// </summary>
     public bool LeadsWithTransactionControl { get; }
 
-    /// <summary>The offset just after the first statement's semicolon, where the context statement goes when it cannot go first.</summary>
-    public int FirstStatementEnd { get; }
+    /// <summary>Whether every statement is one that nothing may precede: the context goes with the next text instead.</summary>
+    public bool OnlyTransactionControl { get; }
+
+    /// <summary>The offset just after the leading statements that nothing may precede, where the context statement goes.</summary>
+    public int ContextOffset { get; }
 
     /// <summary>The text with the context statement spliced in, cached for the one data source whose guard owns this entry.</summary>
     internal string? WithContext { get; set; }

@@ -137,7 +137,7 @@ public class CommandPathTests(SyncOrAsync mode)
         await using var acme = await OpenAsync();
         await using var command = NewCommand(acme, AcmeRows);
         await using var reader = Async ? await command.ExecuteReaderAsync() : command.ExecuteReader();
-        Should.Throw<InvalidOperationException>(() => command.ExecuteReader()).Message.ShouldBe("An open data reader exists for this command.");
+        Should.Throw<NpgsqlOperationInProgressException>(() => command.ExecuteReader());
         Should.Throw<InvalidOperationException>(() => command.CommandText = "select 1").Message.ShouldBe("An open data reader exists for this command.");
     }
 
@@ -380,6 +380,21 @@ public class CommandPathTests(SyncOrAsync mode)
 
         (await IdsAsync(NewCommand(acme, AcmeRows))).ShouldBe(AcmeIds);
         (await IdsAsync(NewCommand(acme, AcmeRows))).ShouldBe(AcmeIds);
+    }
+
+    [Test]
+    public async Task A_login_whose_strings_are_not_standard_conforming_is_refused_at_open()
+    {
+        await using var db = await OrdersDatabase.CreateAsync("nonstandard");
+        await db.Database.ExecuteAsAdminAsync($"alter role \"{db.Database.AppRole}\" set standard_conforming_strings = off");
+        await using var tenants = db.CreateTenants();
+        var error = Async
+            ? await Should.ThrowAsync<TenantIsolationException>(async () => await tenants.OpenAsync(OrdersDatabase.Acme))
+            : Should.Throw<TenantIsolationException>(() => tenants.Open(OrdersDatabase.Acme));
+        error.Message.ShouldStartWith("The server session has standard_conforming_strings = off");
+        await using var unguarded = db.CreateTenants(options: o => o.GuardMode = TenantGuardMode.Off);
+        await using var open = await unguarded.OpenAsync(OrdersDatabase.Acme);
+        open.State.ShouldBe(ConnectionState.Open);
     }
 
     private async Task ExecuteAsync(DbCommand command)

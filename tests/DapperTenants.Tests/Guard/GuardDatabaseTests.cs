@@ -196,9 +196,14 @@ public sealed class GuardDatabaseTests
 
         await using (var conn = await _tenants.OpenAsync("acme"))
         {
-            // Through the unguarded escape hatch, to show what the refusal below prevents.
+            // Through the unguarded escape hatch, to show what the refusal below prevents. The guard's reading (one
+            // statement) decides how the text is sent: as one batch command, which PostgreSQL refuses when it finds four
+            // statements in it. A wrong statement count fails closed.
             await conn.InnerConnection.ExecuteAsync("set standard_conforming_strings = off");
-            using var grid = await conn.QueryMultipleAsync(Hidden);
+            (await Should.ThrowAsync<PostgresException>(() => conn.QueryMultipleAsync(Hidden))).SqlState.ShouldBe("42601");
+
+            // The same text on a plain connection runs all four statements, the tenant switch included.
+            await using var grid = await conn.InnerConnection.QueryMultipleAsync(Hidden);
             await grid.ReadAsync<string>();
             await grid.ReadAsync<string>();
             (await grid.ReadAsync<string>()).ShouldContain("globex");

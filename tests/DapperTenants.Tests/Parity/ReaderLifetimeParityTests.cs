@@ -136,7 +136,7 @@ public sealed class ReaderLifetimeParityTests(SyncOrAsync mode, TenantContextSco
             var command = Command(side.Connection, Ids);
             var reader = await ReaderAsync(command);
             var first = await ReadAsync(reader) ? reader.GetInt32(0) : -1;
-            var again = await Outcome.OfAsync(() => ReaderAsync(command));
+            var again = InProgress(await Outcome.OfAsync(() => ReaderAsync(command)));
             var rest = await RowsAsync(reader);
             await DisposeAsync(reader);
             var afterwards = await Outcome.OfAsync(() => ScalarAsync(command));
@@ -154,13 +154,23 @@ public sealed class ReaderLifetimeParityTests(SyncOrAsync mode, TenantContextSco
             var command = Command(side.Connection, Ids);
             var reader = await ReaderAsync(command);
             await ReadAsync(reader);
-            var other = await Outcome.OfAsync(() => ScalarAsync(Command(side.Connection, "select 2")));
+            var other = InProgress(await Outcome.OfAsync(() => ScalarAsync(Command(side.Connection, "select 2"))));
             var rest = await RowsAsync(reader);
             await DisposeAsync(reader);
             return (other, rest.Count, await TenantSeenAsync(side.Connection));
         });
         outcome.other.ShouldStartWith("error Npgsql.NpgsqlOperationInProgressException");
         outcome.Item2.ShouldBe(4);
+    }
+
+    // Npgsql's "already in progress" message ends with the running command's text. A tenant connection runs the caller's
+    // statement as a batch command, and Npgsql prints an empty text for a batch: the one documented difference, which
+    // keeps the library's own SQL out of the message. Type and the rest of the message must match.
+    private static string InProgress(string outcome)
+    {
+        const string Marker = "A command is already in progress:";
+        var at = outcome.IndexOf(Marker, StringComparison.Ordinal);
+        return at < 0 ? outcome : outcome[..(at + Marker.Length)];
     }
 
     // Npgsql's NextResult skips the results of statements that return no rows (the update and the delete).
