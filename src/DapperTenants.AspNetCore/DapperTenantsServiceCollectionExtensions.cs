@@ -72,13 +72,21 @@ public static class DapperTenantsServiceCollectionExtensions
         services.AddSingleton(settings);
         services.AddSingleton(create);
         services.AddScoped<TenantRequest>();
+        services.AddSingleton<EndpointConnections>();
         services.AddScoped(OpenForScope);
         return new DapperTenantsBuilder(services, settings);
     }
 
     private static TenantConnection OpenForScope(IServiceProvider services)
     {
-        var tenant = services.GetRequiredService<TenantRequest>().Tenant ?? TenantScope.Current
+        var request = services.GetRequiredService<TenantRequest>();
+        if (request.Opened is { } opened && !request.Handed)
+        {
+            request.Handed = true;
+            return opened;
+        }
+
+        var tenant = request.Tenant ?? TenantScope.Current
             ?? throw new InvalidOperationException(
                 "A TenantConnection was requested where no tenant is known: the request named none (an endpoint marked AllowWithoutTenant), "
                 + "app.UseDapperTenants() is missing from the pipeline, or the scope was created outside a request without a TenantScope. "

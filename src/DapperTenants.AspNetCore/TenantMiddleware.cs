@@ -17,10 +17,15 @@ internal sealed class TenantMiddleware
     private readonly TenantResolver _resolver;
     private readonly bool _hasClaims;
     private readonly ILogger _logger;
+    private readonly TenantDataSource _tenants;
+    private readonly EndpointConnections _endpoints;
 
-    public TenantMiddleware(RequestDelegate next, DapperTenantsSettings settings, TenantDataSource tenants, ILogger<TenantMiddleware> logger)
+    public TenantMiddleware(
+        RequestDelegate next, DapperTenantsSettings settings, TenantDataSource tenants, EndpointConnections endpoints, ILogger<TenantMiddleware> logger)
     {
         _next = next;
+        _tenants = tenants;
+        _endpoints = endpoints;
         _settings = settings;
         _resolver = new TenantResolver([.. settings.Strategies], tenants.Options.MaxTenantLength);
         _hasClaims = settings.Strategies.Any(s => s.IsClaim);
@@ -43,10 +48,26 @@ internal sealed class TenantMiddleware
         switch (resolution.Outcome)
         {
             case TenantResolutionOutcome.Resolved:
-                context.RequestServices.GetRequiredService<TenantRequest>().Tenant = resolution.Tenant;
-                using (TenantScope.Begin(resolution.Tenant!))
+                var request = context.RequestServices.GetRequiredService<TenantRequest>();
+                request.Tenant = resolution.Tenant;
+                if (endpoint is not null && _endpoints.Wants(endpoint))
                 {
-                    await _next(context).ConfigureAwait(false);
+                    request.Opened = await _tenants.OpenAsync(resolution.Tenant!, context.RequestAborted).ConfigureAwait(false);
+                }
+
+                try
+                {
+                    using (TenantScope.Begin(resolution.Tenant!))
+                    {
+                        await _next(context).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    if (request.Opened is { } opened && !request.Handed)
+                    {
+                        await opened.DisposeAsync().ConfigureAwait(false);
+                    }
                 }
 
                 return;

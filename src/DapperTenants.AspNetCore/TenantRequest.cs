@@ -4,4 +4,10 @@ namespace DapperTenants.AspNetCore;
 internal sealed class TenantRequest
 {
     public string? Tenant { get; set; }
+
+    /// <summary>A connection the middleware opened asynchronously for an endpoint that takes one; handed to DI on first use.</summary>
+    public TenantConnection? Opened { get; set; }
+
+    /// <summary>Whether DI took <see cref="Opened"/> (and so disposes it with the scope).</summary>
+    public bool Handed { get; set; }
 }
