@@ -117,6 +117,22 @@ public class StandbyReadTests(SyncOrAsync mode)
     }
 
     [Test]
+    public async Task With_session_scope_every_statement_of_a_read_only_lease_reads_as_its_tenant_on_the_standby()
+    {
+        await using var tenants = TenantDataSource.Create(ReplicaSetup.MultiHost(), o => o.ContextScope = TenantContextScope.Session);
+        foreach (var tenant in new[] { OrdersDatabase.Acme, OrdersDatabase.Globex, OrdersDatabase.Acme })
+        {
+            await using var connection = await OpenReadOnlyAsync(tenants, tenant);
+            for (var i = 0; i < 2; i++)
+            {
+                var rows = await RowsAsync(connection);
+                rows.Select(r => r.Id).ShouldBe(await ExpectedIdsAsync(tenant));
+                rows.ShouldAllBe(r => r.OnStandby && r.Tenant == tenant);
+            }
+        }
+    }
+
+    [Test]
     public async Task With_Target_Session_Attributes_primary_Open_writes_to_the_primary_and_OpenReadOnly_still_reads_the_standby()
     {
         await using var tenants = TenantDataSource.Create(ReplicaSetup.MultiHost(b => b.TargetSessionAttributes = "primary"));
