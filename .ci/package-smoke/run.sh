@@ -5,7 +5,7 @@
 #      that feed only (nuget.config maps DapperTenants* to it; Dapper, Npgsql, ... come from nuget.org), with no
 #      project reference; check every C# line of the README's Quick start and of the package readmes is in it;
 #   3. build and run it: it checks each package (metadata, readme, docs, symbols with SourceLink to this commit) and
-#      runs the Quick start and the test kit's sample against a throwaway PostgreSQL (DapperTenants.Testing's server);
+#      runs the Quick start, the test kit's sample and its standby sample against a throwaway PostgreSQL (DapperTenants.Testing's server);
 #   4. install the tool from the same feed with `dotnet tool install --tool-path` and run `dapper-tenants demo`.
 # Usage: bash .ci/package-smoke/run.sh   (prints its steps with elapsed seconds; exits non-zero on the first failure)
 # Restores use a fresh NuGet packages folder, so a package packed again under the same version is never taken stale

@@ -43,6 +43,15 @@ internal sealed class LocalCluster : PostgresServer
 
     private string DataDirectory => Path.Combine(_root, "data");
 
+    /// <summary>The folder of the server binaries this cluster runs (also holds <c>pg_basebackup</c>), for a standby.</summary>
+    internal string BinDirectory => _binDirectory;
+
+    /// <summary>The OS user the server runs as, or <see langword="null"/> for this process's user.</summary>
+    internal string? RunAs => _runAs;
+
+    /// <summary>The password of the <c>postgres</c> superuser, which may also connect for replication from 127.0.0.1.</summary>
+    internal string SuperuserPassword => _password;
+
     public static async Task<(PostgresServer? Server, string Reason)> TryStartAsync(CancellationToken cancellationToken)
     {
         var bin = FindBinaries();

@@ -144,6 +144,7 @@ public sealed partial class PolicyInstaller
     {
         var (models, roles) = Snapshot();
         using var connection = _ownerDataSource.OpenConnection();
+        RefuseStandby(connection);
         using var transaction = connection.BeginTransaction();
         var plan = PlanOn(connection, models, roles);
         transaction.Rollback();
@@ -157,6 +158,7 @@ public sealed partial class PolicyInstaller
     {
         var (models, roles) = Snapshot();
         using var connection = _ownerDataSource.OpenConnection();
+        RefuseStandby(connection);
         using var transaction = connection.BeginTransaction();
         Execute(connection, PolicySql.LockStatement);
         var plan = PlanOn(connection, models, roles);

@@ -21,6 +21,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     private TenantCatalog? _catalog;
     private int _catalogStale;
     private int _disposed;
+    private TenantDataSource? _readOnly;
 
     /// <summary>Wraps an existing <see cref="NpgsqlDataSource"/>. The caller keeps ownership of it: disposing this does not dispose it.</summary>
     /// <param name="dataSource">The data source to lease physical connections from, connected as the application's login.</param>
@@ -216,6 +217,109 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         return OpenAsync(tenant, cancellationToken);
     }
 
+    /// <summary>
+    /// Opens a connection for a unit of work that only reads, on a standby server when the data source has one: every
+    /// statement runs under <paramref name="tenant"/>, with the same guard and policies as <see cref="Open"/>.
+    /// </summary>
+    /// <param name="tenant">The tenant value, compared exactly (case and whitespace matter) with the tenant column.</param>
+    /// <returns>An open connection; dispose it to return the physical connection to the pool.</returns>
+    /// <exception cref="ArgumentException">The tenant is empty, whitespace, contains NUL or an unpaired surrogate, or is too long.</exception>
+    /// <exception cref="UnsafeRoleException">The login is a superuser or has <c>BYPASSRLS</c>.</exception>
+    /// <remarks>
+    /// <para>
+    /// Over an <see cref="NpgsqlMultiHostDataSource"/> (a connection string with several hosts, such as
+    /// <c>Host=primary,standby1,standby2</c>), the lease comes from Npgsql's
+    /// <see cref="NpgsqlMultiHostDataSource.WithTargetSession"/> with <see cref="TargetSessionAttributes.PreferStandby"/>:
+    /// a standby when one is reachable, else the primary, so that reads keep working while every standby is down.
+    /// Over any other data source (one host, or a view already bound to one target), it opens exactly as <see cref="Open"/>.
+    /// </para>
+    /// <para>
+    /// It routes; it does not make the lease read-only. On a standby a write fails with PostgreSQL's own error, SQL state
+    /// <c>25006</c> (<c>cannot execute … in a read-only transaction</c>); when the lease is on the primary (no standby
+    /// reachable, or a single host) a write succeeds, under the same policies. Use it only for work that only reads.
+    /// A standby replays the primary's changes with a delay: a row just written through <see cref="Open"/> may not be
+    /// visible yet. Read your own writes through <see cref="Open"/>.
+    /// </para>
+    /// <para>
+    /// Npgsql notices a stopped standby when a statement on one of its pooled connections fails: that statement fails
+    /// (retry it), and later leases go to the primary until the standby answers again (checked every
+    /// <c>Host Recheck Seconds</c>, 10 by default). Isolation never depends on which server answers.
+    /// </para>
+    /// </remarks>
+    public TenantConnection OpenReadOnly(string tenant)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return ReadOnlySource.Open(tenant);
+    }
+
+    /// <summary>
+    /// Opens a connection for a unit of work that only reads, on a standby server when the data source has one: every
+    /// statement runs under <paramref name="tenant"/>, with the same guard and policies as <see cref="OpenAsync"/>.
+    /// </summary>
+    /// <param name="tenant">The tenant value, compared exactly (case and whitespace matter) with the tenant column.</param>
+    /// <param name="cancellationToken">Cancels opening the connection.</param>
+    /// <returns>An open connection; dispose it to return the physical connection to the pool.</returns>
+    /// <exception cref="ArgumentException">The tenant is empty, whitespace, contains NUL or an unpaired surrogate, or is too long.</exception>
+    /// <exception cref="UnsafeRoleException">The login is a superuser or has <c>BYPASSRLS</c>.</exception>
+    /// <remarks>Routes as <see cref="OpenReadOnly"/> does (see there): a standby when one is reachable, else the primary.</remarks>
+    public ValueTask<TenantConnection> OpenReadOnlyAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return ValueTask.FromException<TenantConnection>(new ObjectDisposedException(GetType().FullName));
+        }
+
+        return ReadOnlySource.OpenAsync(tenant, cancellationToken);
+    }
+
+    /// <summary>Opens a read-only-routed connection (see <see cref="OpenReadOnly"/>) for the tenant of the innermost open <see cref="TenantScope"/>.</summary>
+    /// <returns>An open connection for <see cref="TenantScope.Current"/>.</returns>
+    /// <exception cref="InvalidOperationException">No tenant scope is open in this flow.</exception>
+    public TenantConnection OpenCurrentReadOnly() => OpenReadOnly(CurrentTenant());
+
+    /// <summary>Opens a read-only-routed connection (see <see cref="OpenReadOnly"/>) for the tenant of the innermost open <see cref="TenantScope"/>.</summary>
+    /// <param name="cancellationToken">Cancels opening the connection.</param>
+    /// <returns>An open connection for <see cref="TenantScope.Current"/>.</returns>
+    /// <exception cref="InvalidOperationException">No tenant scope is open in this flow.</exception>
+    public ValueTask<TenantConnection> OpenCurrentReadOnlyAsync(CancellationToken cancellationToken = default)
+    {
+        string tenant;
+        try
+        {
+            tenant = CurrentTenant();
+        }
+        catch (InvalidOperationException e)
+        {
+            return ValueTask.FromException<TenantConnection>(e);
+        }
+
+        return OpenReadOnlyAsync(tenant, cancellationToken);
+    }
+
+    /// <summary>
+    /// Where <see cref="OpenReadOnly"/> leases from: this data source, or over a multi-host one a second data source on
+    /// Npgsql's prefer-standby view of the same pools, with the same options. It learns the catalog on its own first open,
+    /// so the login check also runs against the server that answers it.
+    /// </summary>
+    private TenantDataSource ReadOnlySource
+    {
+        get
+        {
+            if (InnerDataSource is not NpgsqlMultiHostDataSource multiHost)
+            {
+                return this;
+            }
+
+            if (Volatile.Read(ref _readOnly) is { } existing)
+            {
+                return existing;
+            }
+
+            var created = new TenantDataSource(multiHost.WithTargetSession(TargetSessionAttributes.PreferStandby), Options, ownsDataSource: false);
+            return Interlocked.CompareExchange(ref _readOnly, created, null) ?? created;
+        }
+    }
+
     private static string CurrentTenant() => TenantScope.Current ?? throw new InvalidOperationException(
         "No tenant is current: OpenCurrent needs an open TenantScope in this flow. Wrap the work in "
         + "'using (TenantScope.Begin(tenant)) { ... }', or call Open(tenant) with the tenant explicitly.");
@@ -229,11 +333,13 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     {
         Volatile.Write(ref _catalogStale, 1);
         DapperTenantsTelemetry.CatalogRefreshRequested(this);
+        Volatile.Read(ref _readOnly)?.RefreshCatalog();
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        Volatile.Read(ref _readOnly)?.Dispose();
         if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
         {
             InnerDataSource.Dispose();
@@ -243,6 +349,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        Volatile.Read(ref _readOnly)?.Dispose();
         if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
         {
             await InnerDataSource.DisposeAsync().ConfigureAwait(false);

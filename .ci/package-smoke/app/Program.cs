@@ -48,4 +48,6 @@ await using (var database = await server.CreateDatabaseAsync("quickstart"))
 
 await TestKitSample.RunAsync(server);
 Console.WriteLine($"Test kit sample: every assertion held, and a false one failed with PolicyAssertionException ({clock.Elapsed.TotalSeconds:F1} s)");
+var standby = await StandbySample.RunAsync();
+Console.WriteLine($"Standby sample: acme read only its row, on {standby} ({clock.Elapsed.TotalSeconds:F1} s)");
 return 0;
