@@ -161,11 +161,11 @@ internal static class SignedContextCheck
 
         if (probe.RawTables.Length > 0)
         {
-            var count = probe.RawTables.Length == 1 ? "1 protected table reads" : $"{probe.RawTables.Length} protected tables read";
+            var subject = probe.RawTables.Length == 1 ? "1 protected table still reads" : $"{probe.RawTables.Length} protected tables still read";
             throw new SignedContextException(
-                $"The policies of {count} the raw setting {minter.SettingName} instead of the signed context in database {database}: "
-                + $"{string.Join(", ", probe.RawTables)}. They would show no rows to a data source with TenantOptions.SigningKey, and they let SQL "
-                + "that sets the setting switch tenants. Apply the policies again with PolicyInstaller.UseSignedContext(key, \""
+                $"{subject} the raw setting {minter.SettingName} instead of the signed context in database {database}: "
+                + $"{string.Join(", ", probe.RawTables)}. Their policies would show no rows to a data source with TenantOptions.SigningKey, and "
+                + "let SQL that sets the setting switch tenants. Apply the policies again with PolicyInstaller.UseSignedContext(key, \""
                 + $"{minter.KeyId}\") (or dapper-tenants apply --signing-key-file ...).",
                 SignedContextProblem.PoliciesReadRawSetting);
         }
