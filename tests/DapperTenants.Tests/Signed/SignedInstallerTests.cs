@@ -251,9 +251,54 @@ public sealed class SignedInstallerTests
         }
     }
 
+    [Test]
+    public async Task The_request_path_still_discovers_signed_tables_and_their_tenant_columns()
+    {
+        await using var db = await CreateAsync("signed_catalog");
+        await using var connection = await db.OpenAppAsync();
+
+        var catalog = await DapperTenants.Catalog.CatalogReader.ReadAsync(connection, Setting, CancellationToken.None);
+
+        catalog.Tables.Select(t => (t.Table, t.TenantColumn, t.TenantType)).OrderBy(t => t.Table, StringComparer.Ordinal)
+            .ShouldBe([("signed_docs", "tenant", "text"), ("signed_orders", "tenant", "text")]);
+    }
+
+    [Test]
+    public async Task Every_partition_gets_the_signed_policy_and_a_partition_queried_directly_shows_only_the_verified_tenant()
+    {
+        await using var db = await CreateAsync("signed_partitions");
+        await db.Database.ExecuteAsOwnerAsync("""
+            create table signed_events (tenant text not null, id int not null, primary key (tenant, id)) partition by list (tenant);
+            create table signed_events_acme partition of signed_events for values in ('acme');
+            create table signed_events_rest partition of signed_events default;
+            """);
+        await db.Database.ExecuteAsAdminAsync("insert into signed_events values ('acme', 1), ('globex', 2), ('initech', 3)");
+
+        var plan = await db.Installer().Add<SignedEvent>().UseSignedContext(Key).ApplyAsync();
+        await using var connection = await db.OpenAppAsync();
+        await SetAsync(connection, Minter().TokenFor(Globex));
+        var globexInRest = await connection.QueryAsync<int>("select id from signed_events_rest order by id");
+        var globexInAcme = await connection.QueryAsync<int>("select id from signed_events_acme");
+        await SetAsync(connection, Acme);
+
+        plan.Steps.Count(s => s.Reason == "policy missing").ShouldBe(3);
+        globexInRest.ShouldBe([2]);
+        globexInAcme.ShouldBeEmpty();
+        (await connection.QueryAsync<int>("select id from signed_events_acme")).ShouldBeEmpty("a bare tenant verifies nowhere");
+        (await db.Installer().Add<SignedEvent>().UseSignedContext(Key).PlanAsync()).IsEmpty.ShouldBeTrue();
+    }
+
     private static async Task<string?> VerifyAsync(NpgsqlConnection connection, string token)
     {
         await SetAsync(connection, token);
         return await VerifiedAsync(connection);
+    }
+
+    [Rls("signed_events")]
+    public sealed class SignedEvent
+    {
+        public int Id { get; set; }
+
+        public string Tenant { get; set; } = "";
     }
 }
