@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
+using DapperTenants.Catalog;
 using DapperTenants.Connections;
+using DapperTenants.Policies;
 using DapperTenants.Tests.Support;
 
 namespace DapperTenants.Tests.Signed;
@@ -28,6 +31,21 @@ public sealed class TokenMinterTests
         fields[4].ShouldBe(Convert.ToHexStringLower(Encoding.UTF8.GetBytes("Ünï 'x'; --")));
         fields[5].Length.ShouldBe(64);
         token.ShouldAllBe(c => (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.');
+    }
+
+    [Test]
+    public void The_verifier_checks_the_shape_the_minter_writes_and_the_names_both_sides_share()
+    {
+        var tokens = new[] { "acme", "Ünï 'x'; --", new string('z', 4096) }
+            .Select(t => SignedDatabase.Minter(keyId: "k2026_05").TokenFor(t, int.MaxValue)).ToList();
+
+        tokens.ShouldAllBe(t => Regex.IsMatch(t, SignedContextSql.TokenPattern) && t.Length <= SignedContextNames.MaxTokenLength);
+        foreach (var body in new[] { SignedContextSql.VerifierBody, SignedContextSql.DiagnosticBody })
+        {
+            body.ShouldContain($"'{SignedContextSql.TokenPattern}'");
+            body.ShouldContain(SignedContextNames.QualifiedKeyTable + " ");
+            body.ShouldContain($"OPERATOR(pg_catalog.>) {SignedContextNames.MaxTokenLength}");
+        }
     }
 
     [Test]
