@@ -13,7 +13,7 @@ public sealed partial class PolicyInstaller
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
     public async Task<PolicyPlan> PlanAsync(CancellationToken cancellationToken = default)
     {
-        var (models, roles) = Snapshot();
+        var (models, roles, signed) = Snapshot();
         var connection = await _ownerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -21,7 +21,7 @@ public sealed partial class PolicyInstaller
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var plan = await PlanOnAsync(connection, models, roles, cancellationToken).ConfigureAwait(false);
+                var plan = await PlanOnAsync(connection, models, roles, signed, cancellationToken).ConfigureAwait(false);
                 await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
                 return plan;
             }
@@ -35,7 +35,7 @@ public sealed partial class PolicyInstaller
     /// <remarks>Safe to call from several application instances at once: they take turns, and only the first one changes anything.</remarks>
     public async Task<PolicyPlan> ApplyAsync(CancellationToken cancellationToken = default)
     {
-        var (models, roles) = Snapshot();
+        var (models, roles, signed) = Snapshot();
         var connection = await _ownerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -44,7 +44,7 @@ public sealed partial class PolicyInstaller
             await using (transaction.ConfigureAwait(false))
             {
                 await ExecuteAsync(connection, PolicySql.LockStatement, cancellationToken).ConfigureAwait(false);
-                var plan = await PlanOnAsync(connection, models, roles, cancellationToken).ConfigureAwait(false);
+                var plan = await PlanOnAsync(connection, models, roles, signed, cancellationToken).ConfigureAwait(false);
                 ThrowIfErrors(plan);
                 if (plan.Steps.Count > 0)
                 {
@@ -61,17 +61,22 @@ public sealed partial class PolicyInstaller
         }
     }
 
-    private async Task<PolicyPlan> PlanOnAsync(NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles, CancellationToken cancellationToken)
+    private async Task<PolicyPlan> PlanOnAsync(
+        NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles, SignedContextModel signed, CancellationToken cancellationToken)
     {
         var catalog = await PolicyCatalogReader.ReadAsync(connection, Requests(models), roles, PolicySql.PolicyName, cancellationToken).ConfigureAwait(false);
-        var first = PolicyPlanner.Plan(models, catalog, _settingName, roles, NoRenderings);
-        if (first.Unconfirmed.Count == 0)
+        var signedCatalog = signed.Touched
+            ? await SignedContextCatalogReader.ReadAsync(connection, signed, roles, cancellationToken).ConfigureAwait(false)
+            : null;
+        var first = PolicyPlanner.Plan(models, catalog, _settingName, roles, NoRenderings, signed.Signed);
+        var plan = first.Plan;
+        if (first.Unconfirmed.Count > 0 && CanRender(signed, signedCatalog))
         {
-            return first.Plan;
+            var rendered = await ExpressionRenderer.RenderAsync(connection, first.Unconfirmed, _settingName, signed.Signed, cancellationToken).ConfigureAwait(false);
+            plan = PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered, signed.Signed).Plan;
         }
 
-        var rendered = await ExpressionRenderer.RenderAsync(connection, first.Unconfirmed, _settingName, cancellationToken).ConfigureAwait(false);
-        return PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered).Plan;
+        return Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

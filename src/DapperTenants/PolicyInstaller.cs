@@ -33,10 +33,16 @@ public sealed partial class PolicyInstaller
     private readonly string _settingName;
     private readonly List<Type> _types = [];
     private readonly List<string> _roles = [];
+    private readonly List<SigningKeyModel> _keys = [];
+    private readonly List<string> _retired = [];
 
     /// <summary>Creates an installer that connects through <paramref name="ownerDataSource"/> (the tables' owner).</summary>
     /// <param name="ownerDataSource">A data source for the role that owns the tables. The caller keeps ownership of it.</param>
-    /// <param name="options">The options whose <see cref="TenantOptions.SettingName"/> the policies read; <see langword="null"/> for the defaults.</param>
+    /// <param name="options">
+    /// The options whose <see cref="TenantOptions.SettingName"/> the policies read; <see langword="null"/> for the defaults.
+    /// With a <see cref="TenantOptions.SigningKey"/>, the installer installs the signed context with that key and
+    /// <see cref="TenantOptions.SigningKeyId"/>, as <see cref="UseSignedContext"/> does.
+    /// </param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public PolicyInstaller(NpgsqlDataSource ownerDataSource, TenantOptions? options = null)
     {
@@ -45,6 +51,10 @@ public sealed partial class PolicyInstaller
         copy.Validate(nameof(options));
         _ownerDataSource = ownerDataSource;
         _settingName = copy.SettingName;
+        if (copy.SigningKey is { } key)
+        {
+            _keys.Add(new SigningKeyModel(copy.SigningKeyId, key));
+        }
     }
 
     /// <summary>Registers <typeparamref name="T"/>.</summary>
@@ -133,20 +143,32 @@ public sealed partial class PolicyInstaller
     /// <remarks>
     /// Run it in one transaction. Partitions attached later need the script (or <see cref="ApplyAsync"/>) to run again.
     /// Unlike <see cref="ApplyAsync"/>, it cannot check that tables and columns exist or that their types agree: PostgreSQL
-    /// reports a missing one when the script runs.
+    /// reports a missing one when the script runs. With <see cref="UseSignedContext"/>, each signing key is a placeholder
+    /// (a psql variable) that the script explains how to fill; see <see cref="Script(bool)"/>.
     /// </remarks>
-    public string Script() => PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray());
+    public string Script() => Script(includeSigningKeys: false);
+
+    /// <summary>The full DDL for the registered types, for a migration tool, with the signing keys in it when asked.</summary>
+    /// <param name="includeSigningKeys">
+    /// <see langword="true"/> to write each key given to <see cref="UseSignedContext"/> into the script as hex;
+    /// <see langword="false"/> for a placeholder that the script says how to fill.
+    /// </param>
+    /// <returns>SQL statements, re-runnable.</returns>
+    /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
+    /// <remarks>A script with keys is as secret as the keys: never commit it, log it or leave it on disk.</remarks>
+    public string Script(bool includeSigningKeys) =>
+        PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys);
 
     /// <summary>Compares the database with the registered types and returns what applying would do, changing nothing.</summary>
     /// <returns>The plan.</returns>
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
     public PolicyPlan Plan()
     {
-        var (models, roles) = Snapshot();
+        var (models, roles, signed) = Snapshot();
         using var connection = _ownerDataSource.OpenConnection();
         RefuseStandby(connection);
         using var transaction = connection.BeginTransaction();
-        var plan = PlanOn(connection, models, roles);
+        var plan = PlanOn(connection, models, roles, signed);
         transaction.Rollback();
         return plan;
     }
@@ -156,12 +178,12 @@ public sealed partial class PolicyInstaller
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy, or the plan has errors (nothing is applied).</exception>
     public PolicyPlan Apply()
     {
-        var (models, roles) = Snapshot();
+        var (models, roles, signed) = Snapshot();
         using var connection = _ownerDataSource.OpenConnection();
         RefuseStandby(connection);
         using var transaction = connection.BeginTransaction();
         Execute(connection, PolicySql.LockStatement);
-        var plan = PlanOn(connection, models, roles);
+        var plan = PlanOn(connection, models, roles, signed);
         ThrowIfErrors(plan);
         if (plan.Steps.Count > 0)
         {
@@ -173,22 +195,25 @@ public sealed partial class PolicyInstaller
         return plan;
     }
 
-    private (IReadOnlyList<TableModel> Models, string[] Roles) Snapshot() => (ModelScanner.Build(_types.ToArray()), _roles.ToArray());
+    private (IReadOnlyList<TableModel> Models, string[] Roles, SignedContextModel Signed) Snapshot() =>
+        (ModelScanner.Build(_types.ToArray()), _roles.ToArray(), SignedModel());
 
     private static (string Schema, string Table, string Column)[] Requests(IReadOnlyList<TableModel> models) =>
         [.. models.Select(m => (m.Schema, m.Table, m.TenantColumn))];
 
-    private PolicyPlan PlanOn(NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles)
+    private PolicyPlan PlanOn(NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles, SignedContextModel signed)
     {
         var catalog = PolicyCatalogReader.Read(connection, Requests(models), roles, PolicySql.PolicyName);
-        var first = PolicyPlanner.Plan(models, catalog, _settingName, roles, NoRenderings);
-        if (first.Unconfirmed.Count == 0)
+        var signedCatalog = signed.Touched ? SignedContextCatalogReader.Read(connection, signed, roles) : null;
+        var first = PolicyPlanner.Plan(models, catalog, _settingName, roles, NoRenderings, signed.Signed);
+        var plan = first.Plan;
+        if (first.Unconfirmed.Count > 0 && CanRender(signed, signedCatalog))
         {
-            return first.Plan;
+            var rendered = ExpressionRenderer.Render(connection, first.Unconfirmed, _settingName, signed.Signed);
+            plan = PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered, signed.Signed).Plan;
         }
 
-        var rendered = ExpressionRenderer.Render(connection, first.Unconfirmed, _settingName);
-        return PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered).Plan;
+        return Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser);
     }
 
     private static void Execute(NpgsqlConnection connection, string sql)
@@ -201,9 +226,18 @@ public sealed partial class PolicyInstaller
     private static NpgsqlBatch CreateBatch(NpgsqlConnection connection, PolicyPlan plan)
     {
         var batch = new NpgsqlBatch(connection);
-        foreach (var statement in plan.Steps.SelectMany(s => s.Statements))
+        foreach (var step in plan.Steps)
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
+            foreach (var statement in step.Statements)
+            {
+                var command = new NpgsqlBatchCommand(statement);
+                if (step.BoundKey is { } key)
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = key, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea });
+                }
+
+                batch.BatchCommands.Add(command);
+            }
         }
 
         return batch;

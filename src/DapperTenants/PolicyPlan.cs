@@ -22,13 +22,16 @@ public sealed class PolicyPlan
     /// <summary>
     /// Findings that need a human but block nothing: a tenant column without an index leading on it, a nullable tenant
     /// column without shared rows, other permissive policies that widen access, the installer's policy on a table no
-    /// type maps any more, and grants of <c>TRUNCATE</c> or <c>REFERENCES</c> (which ignore Row-Level Security).
+    /// type maps any more, and grants of <c>TRUNCATE</c> or <c>REFERENCES</c> (which ignore Row-Level Security); with
+    /// the signed context, an installed signing key that was neither given nor retired, and a verifier nobody but the
+    /// owner may execute.
     /// </summary>
     public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>
     /// Why the plan cannot be applied: a missing table or tenant column, a column type that disagrees with the property,
-    /// a table the installer's login does not own, a missing grantee role. <see cref="PolicyInstaller.ApplyAsync"/>
+    /// a table (or, with the signed context, its schema, key table or functions) the installer's login does not own, a
+    /// missing grantee role. <see cref="PolicyInstaller.ApplyAsync"/>
     /// applies nothing while there is one.
     /// </summary>
     public IReadOnlyList<string> Errors { get; }

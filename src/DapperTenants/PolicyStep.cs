@@ -23,6 +23,9 @@ public sealed class PolicyStep
     /// <summary>The statements one by one, as the installer sends them.</summary>
     internal IReadOnlyList<string> Statements { get; }
 
+    /// <summary>A signing key bound as <c>$1</c> to each statement when applied: it never appears in <see cref="Sql"/>.</summary>
+    internal byte[]? BoundKey { get; init; }
+
     /// <summary>The target and the reason.</summary>
     /// <returns><c>"public"."orders": RLS not forced</c>.</returns>
     public override string ToString() => Target + ": " + Reason;

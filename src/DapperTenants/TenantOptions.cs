@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,6 +17,18 @@ public sealed partial class TenantOptions
 
     /// <summary>The longest tenant value accepted when none is configured: 256 characters.</summary>
     public const int DefaultMaxTenantLength = 256;
+
+    /// <summary>The signing key id used when none is configured: <c>default</c>.</summary>
+    public const string DefaultSigningKeyId = "default";
+
+    /// <summary>The fewest bytes a signing key may have: 32 (256 bits).</summary>
+    public const int MinSigningKeyLength = 32;
+
+    /// <summary>The shortest token lifetime accepted: 10 seconds.</summary>
+    internal static readonly TimeSpan MinSigningTokenLifetime = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest token lifetime accepted: 1 day.</summary>
+    internal static readonly TimeSpan MaxSigningTokenLifetime = TimeSpan.FromDays(1);
 
     /// <summary>The PostgreSQL custom setting (GUC) that carries the tenant to the policies.</summary>
     /// <value>Defaults to <c>dapper_tenants.tenant</c>. Must match <c>^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$</c>.</value>
@@ -91,11 +104,45 @@ public sealed partial class TenantOptions
 
     internal ILogger GuardLogger => _guardLogger ??= LoggerFactory?.CreateLogger(Telemetry.TenantLog.GuardCategory) ?? NullLogger.Instance;
 
+    /// <summary>
+    /// The key that signs the tenant context, so that SQL running as the application's login cannot forge another tenant;
+    /// <see langword="null"/> keeps the unsigned context, where the setting holds the bare tenant.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>. At least 32 bytes; generate it with <c>RandomNumberGenerator.GetBytes(32)</c>.</value>
+    /// <remarks>
+    /// <para>
+    /// With a key, the setting carries a token (the tenant, <see cref="SigningKeyId"/>, an expiry and an HMAC-SHA256 over
+    /// them and <see cref="SettingName"/>) instead of the bare tenant, and the policies accept a tenant only from a token
+    /// that the database verifies with the same key. Install that key and the verifying policies first, as the tables'
+    /// owner, with <see cref="PolicyInstaller.UseSignedContext"/>.
+    /// </para>
+    /// <para>
+    /// Keep the key in a secret store, never in source control or a connection string. The options copy the array when
+    /// a data source or an installer is created from them.
+    /// </para>
+    /// </remarks>
+    public byte[]? SigningKey { get; set; }
+
+    /// <summary>The id under which the database holds <see cref="SigningKey"/>; several keys can be installed at once, for rotation.</summary>
+    /// <value>Defaults to <c>default</c>. 1 to 32 lower case letters, digits and underscores.</value>
+    public string SigningKeyId { get; set; } = DefaultSigningKeyId;
+
+    /// <summary>How long a signed token stays valid; a data source uses a token for at most half of it, then signs a fresh one.</summary>
+    /// <value>Defaults to 5 minutes. Between 10 seconds and 1 day.</value>
+    /// <remarks>
+    /// This is the replay window: SQL that reads a token (from the setting of its own session) can use it on another
+    /// connection of the same login until it expires, for the tenant it names and no other. The server compares the
+    /// expiry with the start of the transaction, so a transaction that began with a valid token keeps it.
+    /// </remarks>
+    public TimeSpan SigningTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     internal TenantOptions Clone()
     {
         var copy = (TenantOptions)MemberwiseClone();
         copy._connectionLogger = null;
         copy._guardLogger = null;
+
+        copy.SigningKey = SigningKey?.ToArray();
         return copy;
     }
 
@@ -117,6 +164,41 @@ public sealed partial class TenantOptions
         {
             throw new ArgumentException($"TenantOptions.MaxTenantLength is {MaxTenantLength}; it must be at least 1.", paramName);
         }
+
+        if (SigningKey is not null)
+        {
+            ValidateSigningKey(SigningKey, "TenantOptions.SigningKey", paramName);
+        }
+
+        ValidateSigningKeyId(SigningKeyId, "TenantOptions.SigningKeyId", paramName);
+        if (SigningTokenLifetime < MinSigningTokenLifetime || SigningTokenLifetime > MaxSigningTokenLifetime)
+        {
+            throw new ArgumentException(
+                $"TenantOptions.SigningTokenLifetime is {SigningTokenLifetime.ToString("c", CultureInfo.InvariantCulture)}; it must be between 10 seconds and 1 day.",
+                paramName);
+        }
+    }
+
+    internal static void ValidateSigningKey(byte[] key, string what, string paramName)
+    {
+        if (key.Length < MinSigningKeyLength)
+        {
+            throw new ArgumentException(
+                $"{what} is {key.Length} bytes; a signing key needs at least {MinSigningKeyLength} bytes (256 bits). "
+                + "Generate one with RandomNumberGenerator.GetBytes(32), keep it in a secret store, and give the same key to "
+                + "TenantOptions.SigningKey and PolicyInstaller.UseSignedContext.",
+                paramName);
+        }
+    }
+
+    internal static void ValidateSigningKeyId(string? keyId, string what, string paramName)
+    {
+        if (keyId is null || !SigningKeyIdPattern().IsMatch(keyId))
+        {
+            throw new ArgumentException(
+                $"{what} '{keyId}' is not valid: use 1 to 32 lower case letters, digits and underscores, such as 'default' or 'k2026_05'.",
+                paramName);
+        }
     }
 
     internal static void ValidateSettingName(string? name, string paramName)
@@ -132,4 +214,8 @@ public sealed partial class TenantOptions
 
     [GeneratedRegex(@"\A[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex SettingNamePattern();
+
+    // Kept to an alphabet that needs no quoting anywhere: in the token, in SQL literals and in psql variable names.
+    [GeneratedRegex(@"\A[a-z0-9_]{1,32}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex SigningKeyIdPattern();
 }

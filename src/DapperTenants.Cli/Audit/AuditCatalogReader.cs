@@ -24,7 +24,9 @@ internal static class AuditCatalogReader
         """;
 
     private const string ServerSql = """
-        select current_setting('server_version_num')::int, current_setting('server_version'), current_database()::text
+        select current_setting('server_version_num')::int, current_setting('server_version'), current_database()::text,
+               exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                       where n.nspname = 'dapper_tenants' and p.proname = 'tenant_of' and oidvectortypes(p.proargtypes) = 'text')
         """;
 
     private const string TablesSql = TenantTablesCte + """
@@ -48,7 +50,13 @@ internal static class AuditCatalogReader
                     else exists (select 1 from unnest(p.polroles) r where r <> 0 and pg_has_role($2::text::name, r, 'USAGE')) end,
                array(select d.refobjsubid::int from pg_depend d
                      where d.classid = 'pg_policy'::regclass and d.objid = p.oid
-                       and d.refclassid = 'pg_class'::regclass and d.refobjid = p.polrelid and d.refobjsubid > 0)
+                       and d.refclassid = 'pg_class'::regclass and d.refobjid = p.polrelid and d.refobjsubid > 0),
+               strpos(coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''), 'current_setting(') > 0,
+               exists (select from pg_depend d
+                       join pg_proc f on f.oid = d.refobjid
+                       join pg_namespace fn on fn.oid = f.pronamespace
+                       where d.classid = 'pg_policy'::regclass and d.objid = p.oid and d.refclassid = 'pg_proc'::regclass
+                         and fn.nspname = 'dapper_tenants' and f.proname = 'tenant_of')
         from pg_policy p
         join tenant_tables t on t.oid = p.polrelid
         order by 1, 2
@@ -110,7 +118,7 @@ internal static class AuditCatalogReader
     public static async Task<AuditSnapshot> ReadAsync(NpgsqlConnection connection, IReadOnlyList<string> tenantColumns, string? appRole, CancellationToken cancellationToken)
     {
         var columns = tenantColumns.ToArray();
-        var (versionNum, version, database) = (await QueryAsync(connection, ServerSql, [], r => (r.GetInt32(0), r.GetString(1), r.GetString(2)), cancellationToken)
+        var (versionNum, version, database, signed) = (await QueryAsync(connection, ServerSql, [], r => (r.GetInt32(0), r.GetString(1), r.GetString(2), r.GetBoolean(3)), cancellationToken)
             .ConfigureAwait(false))[0];
 
         AppRoleInfo? role = null;
@@ -133,7 +141,7 @@ internal static class AuditCatalogReader
             r.GetString(5), r.GetBoolean(6), r.GetString(7), r.GetInt32(8), r.GetInt32(9), r.GetBoolean(10)), cancellationToken).ConfigureAwait(false);
         var policies = await QueryAsync(connection, PoliciesSql, tenantAndRole(), r => new PolicyInfo(
             r.GetInt64(0), r.GetString(1), r.GetBoolean(2), r.GetString(3), r.GetString(4), r.GetFieldValue<string[]>(5), r.GetBoolean(6),
-            r.IsDBNull(7) ? null : r.GetBoolean(7), r.GetFieldValue<int[]>(8)), cancellationToken).ConfigureAwait(false);
+            r.IsDBNull(7) ? null : r.GetBoolean(7), r.GetFieldValue<int[]>(8), r.GetBoolean(9), r.GetBoolean(10)), cancellationToken).ConfigureAwait(false);
         var foreignKeys = await QueryAsync(connection, ForeignKeysSql, [TextArray(columns)], r => new ForeignKeyInfo(
             r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetFieldValue<int[]>(3)), cancellationToken).ConfigureAwait(false);
         var views = await QueryAsync(connection, ViewsSql, [TextArray(columns)], r => new DependentView(
@@ -149,7 +157,7 @@ internal static class AuditCatalogReader
             role = role with { Privileges = privileges };
         }
 
-        return new AuditSnapshot(database, versionNum, version, columns, tables, policies, foreignKeys, views, functions, role);
+        return new AuditSnapshot(database, versionNum, version, columns, tables, policies, foreignKeys, views, functions, role, signed);
     }
 
     // Reloptions keep the spelling the user wrote: on, true, yes, 1 (and prefixes PostgreSQL accepts are normalized by it).

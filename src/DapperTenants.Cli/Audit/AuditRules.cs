@@ -27,6 +27,7 @@ internal static partial class AuditRules
         CheckForeignKeys(snapshot, tables, findings);
         CheckViews(snapshot, tables, findings);
         CheckFunctions(snapshot, tables, findings);
+        CheckSignedContext(snapshot, tables, findings);
         findings.AddRange(ServerAdvisory.Evaluate(snapshot.ServerVersionNum, snapshot.ServerVersion, today));
         return [.. findings.OrderBy(f => f.Code, StringComparer.Ordinal).ThenBy(f => f.Object, StringComparer.Ordinal)];
     }

@@ -26,6 +26,7 @@ internal static class FindingCodes
     public const string PartitionWithoutRls = "DT050";
     public const string ServerUnpatched = "DT060";
     public const string ServerEndOfLife = "DT061";
+    public const string RawTenantSetting = "DT070";
 
     /// <summary>Every code with a short name, for <c>--ignore</c> validation and the documentation.</summary>
     public static readonly FrozenDictionary<string, string> All = new Dictionary<string, string>
@@ -51,5 +52,6 @@ internal static class FindingCodes
         [PartitionWithoutRls] = "partition of a protected table without Row-Level Security",
         [ServerUnpatched] = "server predates Row-Level Security fixes of its release line",
         [ServerEndOfLife] = "server release line is past end of life",
+        [RawTenantSetting] = "policy trusts the raw tenant setting, not the signed context",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 }

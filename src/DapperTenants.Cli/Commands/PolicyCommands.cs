@@ -34,10 +34,12 @@ internal static class PolicyCommands
         CliContext context, string name, string description, Func<PolicyInstaller, PlanRenderer, AppAssembly, CancellationToken, Task<int>> run)
     {
         var (assembly, connection, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Connection(ConnectionHelp), CliOptions.Setting(), CliOptions.GrantTo());
+        var signing = new SigningOptions();
         var command = new Command(name, description)
         {
             assembly, connection, setting, grantTo,
         };
+        signing.AddTo(command, include: false);
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
             using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
@@ -45,8 +47,8 @@ internal static class PolicyCommands
             await using (dataSource.ConfigureAwait(false))
             {
                 var renderer = new PlanRenderer(context);
-                renderer.WriteModel(app, parseResult.GetRequiredValue(setting));
-                var installer = CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo));
+                renderer.WriteModel(app, parseResult.GetRequiredValue(setting), signing.KeyIdOf(parseResult));
+                var installer = CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult);
                 return await run(installer, renderer, app, token).ConfigureAwait(false);
             }
         }, cancellationToken));
@@ -56,10 +58,12 @@ internal static class PolicyCommands
     public static Command CreateScript(CliContext context)
     {
         var (assembly, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Setting(), CliOptions.GrantTo());
+        var signing = new SigningOptions();
         var command = new Command("script", "Print the complete, idempotent DDL for the [Rls] types without connecting to a database.")
         {
             assembly, setting, grantTo,
         };
+        signing.AddTo(command, include: true);
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
             using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
@@ -68,8 +72,8 @@ internal static class PolicyCommands
             var offline = NpgsqlDataSource.Create("Host=localhost");
             await using (offline.ConfigureAwait(false))
             {
-                var installer = CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo));
-                var script = installer.Script();
+                var installer = CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult);
+                var script = installer.Script(signing.IncludeKey(parseResult));
                 await context.Output.WriteAsync(script.AsMemory(), token).ConfigureAwait(false);
                 if (!script.EndsWith('\n'))
                 {
@@ -82,9 +86,76 @@ internal static class PolicyCommands
         return command;
     }
 
-    private static PolicyInstaller CreateInstaller(NpgsqlDataSource dataSource, AppAssembly app, string setting, string? grantTo)
+    private static PolicyInstaller CreateInstaller(
+        NpgsqlDataSource dataSource, AppAssembly app, string setting, string? grantTo, SigningOptions signing, ParseResult parseResult)
     {
         var installer = new PolicyInstaller(dataSource, new TenantOptions { SettingName = setting }).AddAssembly(app.Assembly);
-        return grantTo is null ? installer : installer.GrantTo(grantTo);
+        if (grantTo is not null)
+        {
+            installer.GrantTo(grantTo);
+        }
+
+        return signing.Configure(installer, parseResult);
+    }
+
+    /// <summary>The signed context's options of plan, apply and script: a key from a variable or a file, its id, retirements.</summary>
+    private sealed class SigningOptions
+    {
+        private readonly Option<string?> _env = CliOptions.SigningKeyEnv();
+        private readonly Option<FileInfo> _file = CliOptions.SigningKeyFile();
+        private readonly Option<string> _keyId = CliOptions.SigningKeyId();
+        private readonly Option<string[]> _retire = CliOptions.RetireSigningKey();
+        private readonly Option<bool> _include = new("--include-signing-key")
+        {
+            Description = "Write the key into the script instead of a placeholder. The script is then as secret as the key.",
+        };
+
+        private bool _withInclude;
+
+        public void AddTo(Command command, bool include)
+        {
+            _withInclude = include;
+            command.Options.Add(_env);
+            command.Options.Add(_file);
+            command.Options.Add(_keyId);
+            command.Options.Add(_retire);
+            if (include)
+            {
+                command.Options.Add(_include);
+            }
+
+            command.Validators.Add(result => CliOptions.ValidateSigningOptions(result, _env, _file, _keyId, _retire, include ? _include : null));
+        }
+
+        /// <summary>The key id when a key is given (the signed context), else <see langword="null"/>.</summary>
+        public string? KeyIdOf(ParseResult parseResult) => Key(parseResult) is null ? null : parseResult.GetRequiredValue(_keyId);
+
+        public bool IncludeKey(ParseResult parseResult) => _withInclude && parseResult.GetValue(_include);
+
+        public PolicyInstaller Configure(PolicyInstaller installer, ParseResult parseResult)
+        {
+            if (Key(parseResult) is { } key)
+            {
+                installer.UseSignedContext(key, parseResult.GetRequiredValue(_keyId));
+            }
+
+            foreach (var keyId in parseResult.GetValue(_retire) ?? [])
+            {
+                installer.RetireSigningKey(keyId);
+            }
+
+            return installer;
+        }
+
+        // Validated at parse time (a bad key is exit 2), so reading it again here succeeds.
+        private byte[]? Key(ParseResult parseResult)
+        {
+            if (parseResult.GetValue(_env) is { } name)
+            {
+                return SigningKeyInput.FromEnvironment(name, out _);
+            }
+
+            return parseResult.GetValue(_file) is { } file ? SigningKeyInput.FromFile(file, out _) : null;
+        }
     }
 }

@@ -15,10 +15,11 @@ internal sealed class PlanRenderer
 
     private IAnsiConsole Console => _context.Console;
 
-    public void WriteModel(AppAssembly app, string setting)
+    public void WriteModel(AppAssembly app, string setting, string? signingKeyId = null)
     {
         var names = string.Join(", ", app.RlsTypes.Select(t => t.Name));
-        Console.MarkupLine($"[bold]{app.RlsTypes.Count}[/] [[Rls]] types in [bold]{Markup.Escape(app.FileName)}[/]: {Markup.Escape(names)} (setting [bold]{Markup.Escape(setting)}[/])");
+        var signed = signingKeyId is null ? string.Empty : $", signed context with key [bold]{Markup.Escape(signingKeyId)}[/]";
+        Console.MarkupLine($"[bold]{app.RlsTypes.Count}[/] [[Rls]] types in [bold]{Markup.Escape(app.FileName)}[/]: {Markup.Escape(names)} (setting [bold]{Markup.Escape(setting)}[/]{signed})");
     }
 
     /// <summary>Runs <paramref name="work"/> under a spinner on a terminal, or after one plain line otherwise.</summary>

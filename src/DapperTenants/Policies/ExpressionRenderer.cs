@@ -14,9 +14,9 @@ namespace DapperTenants.Policies;
 /// </remarks>
 internal static class ExpressionRenderer
 {
-    public static IReadOnlyDictionary<ExpressionKey, RenderedExpressions> Render(NpgsqlConnection connection, IReadOnlyList<ExpressionKey> keys, string settingName)
+    public static IReadOnlyDictionary<ExpressionKey, RenderedExpressions> Render(NpgsqlConnection connection, IReadOnlyList<ExpressionKey> keys, string settingName, bool signed = false)
     {
-        using var batch = CreateBatch(connection, keys, settingName);
+        using var batch = CreateBatch(connection, keys, settingName, signed);
         using var reader = batch.ExecuteReader();
         while (reader.FieldCount == 0 && reader.NextResult())
         {
@@ -35,10 +35,14 @@ internal static class ExpressionRenderer
         return ToDictionary(keys, rows);
     }
 
+    public static Task<IReadOnlyDictionary<ExpressionKey, RenderedExpressions>> RenderAsync(
+        NpgsqlConnection connection, IReadOnlyList<ExpressionKey> keys, string settingName, CancellationToken cancellationToken) =>
+        RenderAsync(connection, keys, settingName, signed: false, cancellationToken);
+
     public static async Task<IReadOnlyDictionary<ExpressionKey, RenderedExpressions>> RenderAsync(
-        NpgsqlConnection connection, IReadOnlyList<ExpressionKey> keys, string settingName, CancellationToken cancellationToken)
+        NpgsqlConnection connection, IReadOnlyList<ExpressionKey> keys, string settingName, bool signed, CancellationToken cancellationToken)
     {
-        var batch = CreateBatch(connection, keys, settingName);
+        var batch = CreateBatch(connection, keys, settingName, signed);
         await using var batchScope = batch.ConfigureAwait(false);
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
@@ -59,7 +63,7 @@ internal static class ExpressionRenderer
         return ToDictionary(keys, rows);
     }
 
-    private static NpgsqlBatch CreateBatch(NpgsqlConnection connection, IReadOnlyList<ExpressionKey> keys, string settingName)
+    private static NpgsqlBatch CreateBatch(NpgsqlConnection connection, IReadOnlyList<ExpressionKey> keys, string settingName, bool signed)
     {
         var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT dapper_tenants_render"));
@@ -75,11 +79,11 @@ internal static class ExpressionRenderer
             var key = keys[i];
             var table = "pg_temp.dapper_tenants_render_" + i.ToString(CultureInfo.InvariantCulture);
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
-                $"CREATE TEMPORARY TABLE {table} ({Identifiers.Quote(key.Column)} {key.ColumnType} DEFAULT {PolicySql.TenantValue(settingName, key.Type)})"));
+                $"CREATE TEMPORARY TABLE {table} ({Identifiers.Quote(key.Column)} {key.ColumnType} DEFAULT {PolicySql.TenantValue(settingName, key.Type, signed)})"));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
-                $"CREATE POLICY own ON {table} USING ({PolicySql.Own(key.Column, settingName, key.Type)})"));
+                $"CREATE POLICY own ON {table} USING ({PolicySql.Own(key.Column, settingName, key.Type, signed)})"));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
-                $"CREATE POLICY shared ON {table} USING ({PolicySql.SharedRows(key.Column, settingName)})"));
+                $"CREATE POLICY shared ON {table} USING ({PolicySql.SharedRows(key.Column, settingName, signed)})"));
             select.Append(i == 0 ? "\n    (" : ",\n    (").Append(i.ToString(CultureInfo.InvariantCulture)).Append(", '").Append(table).Append("'::regclass)");
         }
 

@@ -11,6 +11,7 @@ internal sealed class PolicyPlanner
     private readonly string _settingName;
     private readonly IReadOnlyList<string> _roles;
     private readonly IReadOnlyDictionary<ExpressionKey, RenderedExpressions> _rendered;
+    private readonly bool _signed;
     private readonly List<PolicyStep> _steps = [];
     private readonly List<string> _warnings = [];
     private readonly List<string> _errors = [];
@@ -19,8 +20,9 @@ internal sealed class PolicyPlanner
 
     private PolicyPlanner(
         IReadOnlyList<TableModel> models, PolicyCatalog catalog, string settingName, IReadOnlyList<string> roles,
-        IReadOnlyDictionary<ExpressionKey, RenderedExpressions> rendered)
+        IReadOnlyDictionary<ExpressionKey, RenderedExpressions> rendered, bool signed)
     {
+        _signed = signed;
         _models = models;
         _catalog = catalog;
         _settingName = settingName;
@@ -29,12 +31,15 @@ internal sealed class PolicyPlanner
     }
 
     /// <summary>Plans; <see cref="Result.Unconfirmed"/> lists the expressions to render before the plan can be trusted.</summary>
-    /// <remarks><c>rendered</c> holds the server's printed forms of the model's expressions, for the keys a first pass left unconfirmed.</remarks>
+    /// <remarks>
+    /// <c>rendered</c> holds the server's printed forms of the model's expressions, for the keys a first pass left
+    /// unconfirmed. <c>signed</c>: the policies and defaults read the tenant from the signed context's verifier.
+    /// </remarks>
     public static Result Plan(
         IReadOnlyList<TableModel> models, PolicyCatalog catalog, string settingName, IReadOnlyList<string> roles,
-        IReadOnlyDictionary<ExpressionKey, RenderedExpressions> rendered)
+        IReadOnlyDictionary<ExpressionKey, RenderedExpressions> rendered, bool signed = false)
     {
-        var planner = new PolicyPlanner(models, catalog, settingName, roles, rendered);
+        var planner = new PolicyPlanner(models, catalog, settingName, roles, rendered, signed);
         planner.Run();
         return new Result(new PolicyPlan(planner._steps, planner._warnings, planner._errors), planner._unconfirmed);
     }
@@ -140,7 +145,7 @@ internal sealed class PolicyPlanner
 
         var key = new ExpressionKey(model.TenantColumn, relation.Table!.TenantType, model.Type);
         var column = relation.QuotedTenantColumn!;
-        var create = PolicySql.CreatePolicy(target, model.TenantColumn, _settingName, model.Type);
+        var create = PolicySql.CreatePolicy(target, model.TenantColumn, _settingName, model.Type, _signed);
         var ours = FindPolicy(relation, PolicySql.PolicyName);
         if (ours is null)
         {
@@ -152,15 +157,15 @@ internal sealed class PolicyPlanner
         }
         else
         {
-            var own = PredictedExpressions.Own(column, relation.TenantTypeOid, _settingName, model.Type);
+            var own = PredictedExpressions.Own(column, relation.TenantTypeOid, _settingName, model.Type, _signed);
             if (!Matches(ours.Using, own, key, r => r.Own) | !Matches(ours.Check, own, key, r => r.Own))
             {
-                _steps.Add(new PolicyStep(target, "policy expression differs from the model", Recreate(PolicySql.PolicyName, target, create)));
+                _steps.Add(new PolicyStep(target, Differs("policy", ours.Using + ours.Check), Recreate(PolicySql.PolicyName, target, create)));
             }
         }
 
         var shared = FindPolicy(relation, PolicySql.SharedRowsPolicyName);
-        var createShared = PolicySql.CreateSharedRowsPolicy(target, model.TenantColumn, _settingName);
+        var createShared = PolicySql.CreateSharedRowsPolicy(target, model.TenantColumn, _settingName, _signed);
         if (!model.SharedRows)
         {
             if (shared is not null)
@@ -177,19 +182,19 @@ internal sealed class PolicyPlanner
         {
             _steps.Add(new PolicyStep(target, "shared-rows policy is not PERMISSIVE FOR SELECT TO PUBLIC", Recreate(PolicySql.SharedRowsPolicyName, target, createShared)));
         }
-        else if (shared.Check is not null || !Matches(shared.Using, PredictedExpressions.SharedRows(column, _settingName), key, r => r.Shared))
+        else if (shared.Check is not null || !Matches(shared.Using, PredictedExpressions.SharedRows(column, _settingName, _signed), key, r => r.Shared))
         {
-            _steps.Add(new PolicyStep(target, "shared-rows policy expression differs from the model", Recreate(PolicySql.SharedRowsPolicyName, target, createShared)));
+            _steps.Add(new PolicyStep(target, Differs("shared-rows policy", shared.Using), Recreate(PolicySql.SharedRowsPolicyName, target, createShared)));
         }
 
-        var setDefault = PolicySql.SetDefault(target, model.TenantColumn, _settingName, model.Type, only: true);
+        var setDefault = PolicySql.SetDefault(target, model.TenantColumn, _settingName, model.Type, only: true, _signed);
         if (relation.TenantDefault is null)
         {
             _steps.Add(new PolicyStep(target, "default missing", setDefault));
         }
-        else if (!Matches(relation.TenantDefault, PredictedExpressions.Default(_settingName, model.Type), key, r => r.Default))
+        else if (!Matches(relation.TenantDefault, PredictedExpressions.Default(_settingName, model.Type, _signed), key, r => r.Default))
         {
-            _steps.Add(new PolicyStep(target, "default differs from the model", setDefault));
+            _steps.Add(new PolicyStep(target, Differs("default", relation.TenantDefault), setDefault));
         }
 
         foreach (var other in _catalog.Policies.Where(p => p.RelationOid == relation.Oid && p.Permissive && !IsOurs(p.Name)))
@@ -264,6 +269,19 @@ internal sealed class PolicyPlanner
         }
 
         return false;
+    }
+
+    /// <summary>Why an expression differs: a switch between the raw setting and the signed context, said as such, else drift.</summary>
+    private string Differs(string what, string? stored)
+    {
+        var readsVerifier = stored is not null && stored.Contains(SignedContextNames.Verifier + "(", StringComparison.Ordinal);
+        var readsSetting = stored is not null && stored.Contains("current_setting(", StringComparison.Ordinal);
+        return (_signed, readsVerifier, readsSetting) switch
+        {
+            (true, false, true) => $"{what} reads the raw setting; the model reads the signed context",
+            (false, true, false) => $"{what} reads the signed context; the model reads the raw setting",
+            _ => what == "default" ? "default differs from the model" : $"{what} expression differs from the model",
+        };
     }
 
     private PolicyCatalog.Policy? FindPolicy(PolicyCatalog.Relation relation, string name) =>

@@ -1,3 +1,5 @@
+using DapperTenants.Catalog;
+
 namespace DapperTenants.Policies;
 
 /// <summary>
@@ -8,21 +10,29 @@ namespace DapperTenants.Policies;
 /// </summary>
 internal static class PredictedExpressions
 {
-    public static string Value(string settingName, TenantSqlType type)
+    public static string Value(string settingName, TenantSqlType type, bool signed = false)
     {
-        var value = $"NULLIF(current_setting('{settingName}'::text, true), ''::text)";
+        var value = signed
+            ? $"{SignedContextNames.Schema}.{SignedContextNames.Verifier}('{settingName}'::text)"
+            : $"NULLIF(current_setting('{settingName}'::text, true), ''::text)";
         return type == TenantSqlType.Text ? value : $"({value})::{type.Cast}";
     }
 
+    /// <summary>The column alias the deparser gives the policy's sub-select: the name of its outermost function.</summary>
+    private static string Alias(bool signed) => signed ? SignedContextNames.Verifier : "nullif";
+
     /// <remarks><c>quotedColumn</c> is the column as <c>quote_ident</c> prints it (quoted only when needed).</remarks>
-    public static string Own(string quotedColumn, uint columnTypeOid, string settingName, TenantSqlType type)
+    public static string Own(string quotedColumn, uint columnTypeOid, string settingName, TenantSqlType type, bool signed = false)
     {
         var left = type.ComparesThroughCast(columnTypeOid) ? $"({quotedColumn})::{type.Cast}" : quotedColumn;
-        return $"({left} = ( SELECT {Value(settingName, type)} AS \"nullif\"))";
+        return $"({left} = ( SELECT {Value(settingName, type, signed)} AS {Quoted(Alias(signed))}))";
     }
 
-    public static string SharedRows(string quotedColumn, string settingName) =>
-        $"(({quotedColumn} IS NULL) AND (( SELECT {Value(settingName, TenantSqlType.Text)} AS \"nullif\") IS NOT NULL))";
+    public static string SharedRows(string quotedColumn, string settingName, bool signed = false) =>
+        $"(({quotedColumn} IS NULL) AND (( SELECT {Value(settingName, TenantSqlType.Text, signed)} AS {Quoted(Alias(signed))}) IS NOT NULL))";
 
-    public static string Default(string settingName, TenantSqlType type) => Value(settingName, type);
+    public static string Default(string settingName, TenantSqlType type, bool signed = false) => Value(settingName, type, signed);
+
+    // "nullif" is a keyword, so the deparser quotes it; tenant_of is a plain name and stays bare.
+    private static string Quoted(string alias) => alias == "nullif" ? "\"nullif\"" : alias;
 }
