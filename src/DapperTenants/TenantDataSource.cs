@@ -56,6 +56,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         AutoEnlist = builder.Enlist;
         Guard = new TenantGuard(copy);
         Kits = new ExecutionKitPool(ContextSql);
+        Minter = TenantTokenMinter.Create(copy, copy.SigningClock);
     }
 
     /// <summary>Creates a data source, and the <see cref="NpgsqlDataSource"/> it owns, from a connection string.</summary>
@@ -95,6 +96,9 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
 
     /// <summary>Whether connections enlist in an ambient <c>TransactionScope</c> when opened (<c>Enlist</c>, on by default).</summary>
     internal bool AutoEnlist { get; }
+
+    /// <summary>Signs the context when <see cref="TenantOptions.SigningKey"/> is set; <see langword="null"/> for the bare tenant.</summary>
+    internal TenantTokenMinter? Minter { get; }
 
     /// <summary>Batches and context statements reused by the commands of this data source.</summary>
     internal ExecutionKitPool Kits { get; }
@@ -138,6 +142,11 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
             {
                 var catalog = CatalogReader.Read(inner, Options.SettingName);
                 RefuseNonStandardStrings(inner);
+                if (Minter is not null)
+                {
+                    SignedContextCheck.Run(inner, Minter);
+                }
+
                 Learn(catalog);
                 DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }
@@ -173,6 +182,11 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
             {
                 var catalog = await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false);
                 RefuseNonStandardStrings(inner);
+                if (Minter is not null)
+                {
+                    await SignedContextCheck.RunAsync(inner, Minter, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+
                 Learn(catalog);
                 DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }

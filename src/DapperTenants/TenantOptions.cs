@@ -136,6 +136,9 @@ public sealed partial class TenantOptions
     /// </remarks>
     public TimeSpan SigningTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The clock signed tokens are minted by; tests replace it.</summary>
+    internal TimeProvider? SigningClock { get; set; }
+
     internal TenantOptions Clone()
     {
         var copy = (TenantOptions)MemberwiseClone();

@@ -366,7 +366,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
         parameters.Clear();
         if (context is not null)
         {
-            parameters.Add(new NpgsqlParameter<string>(source.ContextParameterName, NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = connection.Context.Value });
+            parameters.Add(new NpgsqlParameter<string>(source.ContextParameterName, NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = connection.Context.NextValue() });
         }
 
         foreach (NpgsqlParameter parameter in _statement.Parameters)

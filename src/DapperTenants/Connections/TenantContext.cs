@@ -30,6 +30,12 @@ internal sealed class TenantContext
     // Session scope: the setting was committed in this session since the connection was opened.
     private bool _sessionApplied;
 
+    // Session scope with a signing key: the token that was committed; a renewed token travels again before this expires.
+    private string? _sessionValue;
+
+    // The value bound to the last context statement sent.
+    private string? _sent;
+
     // The explicit transaction in which a statement carrying the setting completed; null when none did (or since undone).
     private TenantTransaction? _appliedIn;
 
@@ -47,7 +53,13 @@ internal sealed class TenantContext
     {
         if (_session && _sessionApplied)
         {
-            return false;
+            // With a signing key the minter hands out the same token instance until it renews it at half its lifetime.
+            if (_connection.Source.Minter is null || ReferenceEquals(_sessionValue, Value))
+            {
+                return false;
+            }
+
+            _sessionApplied = false;
         }
 
         // In an aborted transaction the context statement would only fail ahead of the caller's statement; worse, Npgsql
@@ -62,10 +74,13 @@ internal sealed class TenantContext
     }
 
     /// <summary>Binds a context statement (<c>select set_config(setting, $1, local)</c>) to this connection's value, before every execution that sends it.</summary>
-    public void Bind(NpgsqlBatchCommand statement) => ((NpgsqlParameter<string>)statement.Parameters[0]).TypedValue = Value;
+    public void Bind(NpgsqlBatchCommand statement) => ((NpgsqlParameter<string>)statement.Parameters[0]).TypedValue = NextValue();
 
-    /// <summary>The value the setting receives: the tenant.</summary>
-    public string Value => _connection.Tenant;
+    /// <summary>The value for the next context statement sent, remembered so that a session knows which token it holds.</summary>
+    public string NextValue() => _sent = Value;
+
+    /// <summary>The value the setting receives: the tenant, or with a signing key the tenant's current token.</summary>
+    public string Value => _connection.Source.Minter is { } minter ? minter.TokenFor(_connection.Tenant) : _connection.Tenant;
 
     /// <summary>Called once an execution is over.</summary>
     /// <param name="transaction">The explicit transaction it ran in, if any.</param>
@@ -102,6 +117,7 @@ internal sealed class TenantContext
         else if (_session)
         {
             _sessionApplied = true;
+            _sessionValue = _sent;
         }
     }
 
@@ -121,6 +137,7 @@ internal sealed class TenantContext
         if (committed && _session)
         {
             _sessionApplied = true;
+            _sessionValue = _sent;
         }
 
         _appliedIn = null;
