@@ -266,7 +266,7 @@ public class FaultTests
         var wrong = written.Count(o => o.Note != o.Tenant);
         wrong.ShouldBe(0, "nothing was written under the wrong tenant");
         Survived();
-        await TestContext.Out.WriteLineAsync(
+        await TestContext.Progress.WriteLineAsync(
             $"restart under load: {failures[(int)Phase.Down]} calls failed while the server was down, {failures[(int)Phase.After]} failed after the restart, "
             + $"{successes[(int)Phase.After]} succeeded after it, {written.Count} rows written, {wrong} under the wrong tenant, {leaks} foreign rows read");
     }

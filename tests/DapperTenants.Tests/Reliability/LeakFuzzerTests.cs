@@ -61,7 +61,7 @@ public class LeakFuzzerTests
     [OneTimeTearDown]
     public async Task DropDatabase()
     {
-        foreach (var report in Reports)
+        foreach (var report in Reports.OrderBy(r => r.Seed))
         {
             await TestContext.Progress.WriteLineAsync("leak fuzzer: " + report);
         }
