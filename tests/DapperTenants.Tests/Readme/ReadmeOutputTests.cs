@@ -125,7 +125,7 @@ public partial class ReadmeOutputTests
     private static string ServerVersion(string text) =>
         VersionNumJson().Replace(VersionJson().Replace(VersionText().Replace(text, "PostgreSQL <version>"), "\"version\": \"<version>\""), "\"versionNum\": 0");
 
-    [GeneratedRegex(@"PostgreSQL \d+\.\d+ \([^)]*\)")]
+    [GeneratedRegex(@"PostgreSQL \d+\.\d+( \([^)]*\))?")]
     private static partial Regex VersionText();
 
     [GeneratedRegex("\"version\": \"[^\"]*\"")]
