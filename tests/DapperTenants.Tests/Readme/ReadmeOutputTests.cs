@@ -137,7 +137,10 @@ public partial class ReadmeOutputTests
     [GeneratedRegex(@"keeps the first two of its (?<total>\d+) findings")]
     private static partial Regex KeptFindings();
 
-    /// <summary>What differs between two demo runs: random name suffixes, the cluster's folder and port, timings.</summary>
-    [GeneratedRegex(@"(?<keep>dapper-tenants-pg-)[0-9a-f]{12}|(?<keep>_)[0-9a-f]{10}\b|(?<keep>on port )\d+|(?<keep>\| )\d+(?= +\|$)|(?<keep>finished in )\d+\.\d", RegexOptions.Multiline)]
+    /// <summary>
+    /// What differs between two demo runs: which server (the README shows a local cluster; DAPPER_TENANTS_TEST_CONNECTION
+    /// or Docker give another line), random name suffixes, the cluster's folder and port, timings.
+    /// </summary>
+    [GeneratedRegex(@"(?<keep>^PostgreSQL: ).*$|(?<keep>dapper-tenants-pg-)[0-9a-f]{12}|(?<keep>_)[0-9a-f]{10}\b|(?<keep>on port )\d+|(?<keep>\| )\d+(?= +\|$)|(?<keep>finished in )\d+\.\d", RegexOptions.Multiline)]
     private static partial Regex RunSpecific();
 }
