@@ -6,6 +6,8 @@ namespace DapperTenants.Testing;
 /// <summary>
 /// A throwaway cluster from the PostgreSQL server binaries on this machine, in a temporary folder, on a free
 /// loopback port. PostgreSQL refuses to run as root, so under root the cluster runs as the <c>postgres</c> OS user.
+/// The binaries are those in <see cref="PostgresServer.BinariesVariable"/> when it is set (another major version, for
+/// example), else the first <c>initdb</c> and <c>pg_ctl</c> on <c>PATH</c>, else the newest under <c>/usr/lib/postgresql</c>.
 /// </summary>
 internal sealed class LocalCluster : PostgresServer
 {
@@ -54,10 +56,16 @@ internal sealed class LocalCluster : PostgresServer
 
     public static async Task<(PostgresServer? Server, string Reason)> TryStartAsync(CancellationToken cancellationToken)
     {
-        var bin = FindBinaries();
+        var chosen = Environment.GetEnvironmentVariable(BinariesVariable);
+        if (!string.IsNullOrWhiteSpace(chosen) && !HasServerBinaries(chosen))
+        {
+            return (null, $"{BinariesVariable} is {chosen}, which holds no initdb and pg_ctl");
+        }
+
+        var bin = string.IsNullOrWhiteSpace(chosen) ? FindBinaries() : Path.GetFullPath(chosen);
         if (bin is null)
         {
-            return (null, "initdb and pg_ctl are neither on PATH nor under /usr/lib/postgresql/<version>/bin");
+            return (null, $"{BinariesVariable} is not set, and initdb and pg_ctl are neither on PATH nor under /usr/lib/postgresql/<version>/bin");
         }
 
         if (!ServerProcess.TryGetRunAs(out var runAs))
@@ -157,6 +165,8 @@ internal sealed class LocalCluster : PostgresServer
 
         TryDelete(_root);
     }
+
+    private static bool HasServerBinaries(string dir) => File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl"));
 
     private static string? FindBinaries()
     {

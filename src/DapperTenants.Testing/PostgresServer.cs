@@ -4,13 +4,20 @@ namespace DapperTenants.Testing;
 
 /// <summary>
 /// A PostgreSQL server for tests, benchmarks and demos, found in this order: the connection string in
-/// <c>DAPPER_TENANTS_TEST_CONNECTION</c>, a Testcontainers container when a Docker engine answers, or a throwaway
-/// cluster from the PostgreSQL server binaries on this machine.
+/// <c>DAPPER_TENANTS_TEST_CONNECTION</c>, a throwaway cluster from the binaries in <c>DAPPER_TENANTS_PG_BIN</c>, a
+/// Testcontainers container when a Docker engine answers, or a throwaway cluster from the PostgreSQL server binaries
+/// on this machine.
 /// </summary>
 public abstract class PostgresServer : IAsyncDisposable
 {
     /// <summary>The environment variable that names an existing server (an administrative login).</summary>
     public const string ConnectionVariable = "DAPPER_TENANTS_TEST_CONNECTION";
+
+    /// <summary>
+    /// The environment variable that names the folder of the server binaries (<c>initdb</c>, <c>pg_ctl</c>,
+    /// <c>postgres</c>) a local cluster is started from, for example another major version than the machine's.
+    /// </summary>
+    public const string BinariesVariable = "DAPPER_TENANTS_PG_BIN";
 
     /// <summary>An administrative (superuser) connection string to the server's maintenance database.</summary>
     public abstract string AdminConnectionString { get; }
@@ -41,6 +48,13 @@ public abstract class PostgresServer : IAsyncDisposable
         }
 
         reasons.Add($"1. {ConnectionVariable} is not set");
+
+        // Binaries chosen by name win over a container: whoever sets the variable wants that server version.
+        if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(BinariesVariable)))
+        {
+            var chosen = await LocalCluster.TryStartAsync(cancellationToken).ConfigureAwait(false);
+            return chosen.Server ?? throw new InvalidOperationException($"The PostgreSQL binaries in {BinariesVariable} did not start a cluster: {chosen.Reason}.");
+        }
 
         var docker = await ContainerServer.TryStartAsync(cancellationToken).ConfigureAwait(false);
         if (docker.Server is not null)

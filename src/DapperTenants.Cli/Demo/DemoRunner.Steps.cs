@@ -145,7 +145,8 @@ internal sealed partial class DemoRunner
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
             {
-                Check(true, "the guard passed it on and the database refused it:");
+                // Isolation held, but this step exists to show the guard: a guard that let the write through is a failure.
+                Check(false, "the guard (GuardMode.Throw) let it through; the database's policy refused it instead:");
                 Console.MarkupLine($"  [dim]PostgresException {ex.SqlState}:[/] {Markup.Escape(ex.MessageText)}");
             }
         }
@@ -168,6 +169,9 @@ internal sealed partial class DemoRunner
                 }
             }
         }
+
+        var written = await CountAsAdminAsync(database, "customers where name = 'Mallory'", cancellationToken).ConfigureAwait(false);
+        Check(written == 0, $"neither attempt wrote a row: a superuser counts {written} Mallory row(s)");
     }
 
     private async Task ShowNoTenantAsync(TestDatabase database, CancellationToken cancellationToken)

@@ -25,6 +25,12 @@ internal sealed partial class DemoRunner
         _iterations = iterations;
     }
 
+    /// <summary>
+    /// Changes the options of the demo's tenant data source. A seam for the tests, which turn the guard off to show that
+    /// the demo then reports a failed check instead of a pass.
+    /// </summary>
+    internal Action<TenantOptions>? ConfigureTenants { get; init; }
+
     private IAnsiConsole Console => _context.Console;
 
     public async Task<int> RunAsync(string? adminConnectionString, CancellationToken cancellationToken)
@@ -41,9 +47,16 @@ internal sealed partial class DemoRunner
             {
                 Console.MarkupLine($"Database [bold]{Markup.Escape(database.Name)}[/]: owner role {Markup.Escape(database.OwnerRole)}, "
                     + $"app login {Markup.Escape(database.AppRole)} (NOSUPERUSER NOBYPASSRLS, owns nothing)");
-                await RunStepsAsync(database, cancellationToken).ConfigureAwait(false);
-                Console.WriteLine();
-                Console.MarkupLine("Cleaning up: dropping the database and its roles" + (adminConnectionString is null ? ", stopping the server." : "."));
+                try
+                {
+                    await RunStepsAsync(database, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Also on a failed step and on Ctrl+C: the disposals below run either way.
+                    Console.WriteLine();
+                    Console.MarkupLine("Cleaning up: dropping the database and its roles" + (adminConnectionString is null ? ", stopping the server." : "."));
+                }
             }
         }
 
@@ -67,7 +80,7 @@ internal sealed partial class DemoRunner
     {
         await CreateSchemaAsync(database, cancellationToken).ConfigureAwait(false);
         await ApplyPoliciesAsync(database, cancellationToken).ConfigureAwait(false);
-        var tenants = database.CreateTenantDataSource();
+        var tenants = database.CreateTenantDataSource(configureOptions: ConfigureTenants);
         await using (tenants.ConfigureAwait(false))
         {
             await SeedAsync(tenants, cancellationToken).ConfigureAwait(false);

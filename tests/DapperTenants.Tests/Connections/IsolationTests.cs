@@ -220,13 +220,4 @@ public class IsolationTests(SyncOrAsync mode)
             $"TenantContextScope.Session cannot be used with {reason}: the tenant would leak to the next user of the server session. "
             + "Use TenantContextScope.Transaction (the default), which is safe with every pooling setup. (Parameter 'connectionString')");
     }
-
-    [Test]
-    public async Task Transaction_scope_works_with_multiplexing()
-    {
-        // Npgsql supports only asynchronous execution when multiplexing, whatever the fixture's mode.
-        await using var tenants = _db.CreateTenants(b => b.Multiplexing = true);
-        await using var acme = await tenants.OpenAsync(OrdersDatabase.Acme);
-        (await acme.QueryAsync<Order>("select id, tenant, total, note from orders where id < 10000 order by id")).Select(o => o.Id).ShouldBe([1, 2, 3, 4, 5]);
-    }
 }

@@ -148,10 +148,26 @@ public sealed class ApplyTests
     [Test]
     public async Task Four_concurrent_applies_all_succeed_and_only_one_changes_anything()
     {
+        // A barrier: the test holds the installer's advisory lock until all four applies wait on it at once, so they
+        // provably overlap (run one after another, they would never be four waiters).
+        await using var barrier = new NpgsqlConnection(_database.AdminConnectionString);
+        await barrier.OpenAsync();
+        await barrier.ExecuteAsync("select pg_advisory_lock(@key)", new { key = DapperTenants.Policies.PolicySql.LockKey });
         var sources = Enumerable.Range(0, 4).Select(_ => _database.CreateOwnerDataSource()).ToList();
         try
         {
-            var plans = await Task.WhenAll(sources.Select(source => Task.Run(() => new PolicyInstaller(source).Add<InvoiceRow>().ApplyAsync())));
+            var applies = sources.Select(source => Task.Run(() => new PolicyInstaller(source).Add<InvoiceRow>().ApplyAsync())).ToList();
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (await barrier.ExecuteScalarAsync<long>(
+                "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'") < 4)
+            {
+                applies.ShouldAllBe(a => !a.IsCompleted, "no apply may finish while the test holds the lock");
+                waited.Elapsed.ShouldBeLessThan(TimeSpan.FromMinutes(2), "four applies never waited on the advisory lock at the same time");
+                await Task.Delay(10);
+            }
+
+            await barrier.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = DapperTenants.Policies.PolicySql.LockKey });
+            var plans = await Task.WhenAll(applies);
 
             plans.Count(p => !p.IsEmpty).ShouldBe(1);
             plans.Single(p => !p.IsEmpty).Steps.Count.ShouldBe(4);
@@ -159,6 +175,7 @@ public sealed class ApplyTests
         }
         finally
         {
+            await barrier.ExecuteAsync("select pg_advisory_unlock_all()");
             foreach (var source in sources)
             {
                 await source.DisposeAsync();

@@ -121,6 +121,20 @@ public sealed class IsolationTests
         (await CountAsAdminAsync(s, "id = 30")).ShouldBe(0);
     }
 
+    [TestCaseSource(nameof(Scenarios))]
+    public async Task The_table_owner_is_held_to_the_policy_too_because_it_is_forced(TenantTypeScenario s)
+    {
+        // Without FORCE the owner would skip the policy: views and SECURITY DEFINER functions it owns would show every tenant.
+        await _database.ExecuteAsAdminAsync(s.Seed);
+        await using var owner = new NpgsqlConnection(_database.OwnerConnectionString);
+        await owner.OpenAsync();
+        await owner.ExecuteAsync("select set_config('dapper_tenants.tenant', @tenant, false)", new { tenant = s.TenantA });
+
+        (await owner.QueryAsync<int>($"select id from {s.Table} order by id")).ShouldBe([1, 2]);
+        (await owner.ExecuteAsync($"delete from {s.Table} where id in (3, 4)")).ShouldBe(0);
+        (await CountAsAdminAsync(s, "id in (3, 4)")).ShouldBe(2);
+    }
+
     private async Task<long> CountAsAdminAsync(TenantTypeScenario s, string where)
     {
         await using var admin = new NpgsqlConnection(_database.AdminConnectionString);

@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace DapperTenants.Tests.Policies;
 
-/// <summary>The C# samples of docs/installer.md, verbatim, compiled and run.</summary>
+/// <summary>The C# samples of the README's "Installing the policies", verbatim between the markers, compiled and run.</summary>
 public sealed class ReadmeSampleTests
 {
     private static readonly Guid Northwind = Guid.Parse("7d1c8f1e-3a3b-4c4d-9e9f-0a1b2c3d4e5f");
@@ -49,7 +49,7 @@ public sealed class ReadmeSampleTests
         script.ShouldContain("GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE \"crm\".\"customer_notes\" TO \"app\";");
     }
 
-    // ---- verbatim from docs/installer.md ----
+    // README sample installer-startup: InstallPoliciesAsync
     static async Task InstallPoliciesAsync(string ownerConnectionString, string appRole)
     {
         await using var owner = NpgsqlDataSource.Create(ownerConnectionString);
@@ -63,10 +63,14 @@ public sealed class ReadmeSampleTests
             Console.Error.WriteLine(warning);
         }
     }
+    // README sample end
 
+    // README sample installer-migrations: ScriptForMigrations
     static string ScriptForMigrations(NpgsqlDataSource ownerDataSource) =>
         new PolicyInstaller(ownerDataSource).Add<Invoice>().Add<CustomerNote>().GrantTo("app").Script();
+    // README sample end
 
+    // README sample installer-types: Invoice, CustomerNote
     [Rls]                                    // table "invoice", tenant column "tenant"
     public class Invoice
     {
@@ -82,4 +86,5 @@ public sealed class ReadmeSampleTests
         public Guid? TenantId { get; set; }  // column "tenant_id"; NULL rows are shared
         public string Text { get; set; } = "";
     }
+    // README sample end
 }

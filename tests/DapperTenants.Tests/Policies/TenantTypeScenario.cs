@@ -12,7 +12,10 @@ public sealed record TenantTypeScenario(string Name, Type Model, string Table, s
 
     public static readonly TenantTypeScenario BigInt = new("long", typeof(LongOrder), "orders_bigint", "tenant_id", "bigint", "10000000001", "10000000002");
 
-    public static readonly TenantTypeScenario[] All = [Text, Uuid, Int32Column, BigInt];
+    public static readonly TenantTypeScenario SmallInt = new("short", typeof(ShortOrder), "orders_smallint", "tenant", "smallint", "7", "32767");
+
+    /// <summary>Every tenant property type the installer supports: string, Guid, int, long and short.</summary>
+    public static readonly TenantTypeScenario[] All = [Text, Uuid, Int32Column, BigInt, SmallInt];
 
     public string CreateTable => $"CREATE TABLE {Table} (id integer PRIMARY KEY, {Column} {SqlType} NOT NULL, note text); CREATE INDEX ON {Table} ({Column});";
 
@@ -61,6 +64,16 @@ public sealed record TenantTypeScenario(string Name, Type Model, string Table, s
         public int Id { get; set; }
 
         public long TenantId { get; set; }
+
+        public string? Note { get; set; }
+    }
+
+    [Rls("orders_smallint")]
+    public sealed class ShortOrder
+    {
+        public int Id { get; set; }
+
+        public short Tenant { get; set; }
 
         public string? Note { get; set; }
     }

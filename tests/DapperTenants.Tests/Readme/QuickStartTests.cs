@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace DapperTenants.Tests.Readme;
 
-/// <summary>The README's quick start, verbatim between the markers, compiled and run against a real database.</summary>
+/// <summary>The README's introduction and quick start, verbatim between the markers, compiled and run against a real database.</summary>
 [Category(Categories.Database)]
 public class QuickStartTests
 {
@@ -26,18 +26,29 @@ public class QuickStartTests
         (await admin.ExecuteScalarAsync<string>("select tenant from orders where id = 8")).ShouldBe("acme");
     }
 
-    // README introduction
     private static List<Order> Intro(TenantDataSource tenants, Order order)
     {
+        // README sample intro: Intro
         using var conn = tenants.Open("acme");                        // per unit of work
         var orders = conn.Query<Order>("select * from orders");       // only acme's rows
         conn.Execute("insert into orders (id, total) values (@Id, @Total)", order);  // tenant stamped by the database
+        // README sample end
         return orders.OrderBy(o => o.Id).ToList();
     }
 
+    // README sample quick-start: Order
+    [Rls("orders")]                       // tenant column: the Tenant property
+    public sealed class Order
+    {
+        public int Id { get; set; }
+        public string Tenant { get; set; } = "";
+        public decimal Total { get; set; }
+    }
+    // README sample end
+
     private static async Task<(List<Order> Before, List<Order> After)> QuickStartAsync(string ownerConnectionString, string appConnectionString)
     {
-        // README quick start: begin
+        // README sample quick-start: QuickStartAsync
         // Once, at startup, as the owner of the tables:
         await using var owner = NpgsqlDataSource.Create(ownerConnectionString);
         await new PolicyInstaller(owner).Add<Order>().ApplyAsync();
@@ -50,16 +61,7 @@ public class QuickStartTests
         var orders = conn.Query<Order>("select * from orders");                          // only acme's rows
         conn.Execute("insert into orders (id, total) values (@Id, @Total)",
             new Order { Id = 7, Total = 9.5m });                                          // tenant stamped: 'acme'
-        // README quick start: end
+        // README sample end
         return (orders.ToList(), conn.Query<Order>("select * from orders order by id").ToList());
-    }
-
-    // README quick start: type
-    [Rls("orders")]                       // tenant column: the Tenant property
-    public sealed class Order
-    {
-        public int Id { get; set; }
-        public string Tenant { get; set; } = "";
-        public decimal Total { get; set; }
     }
 }

@@ -30,16 +30,35 @@ public class PgBouncerTests
     public async Task A_session_setting_leaks_to_the_next_client_behind_PgBouncer()
     {
         // The premise of the transaction scope: what a session-level setting does behind a transaction pooler.
-        await using (var first = new NpgsqlConnection(_bouncer.AppConnectionString))
+        try
         {
-            await first.OpenAsync();
-            await first.ExecuteAsync("select set_config('dapper_tenants.tenant', 'acme', false)");
-        }
+            await using (var first = new NpgsqlConnection(_bouncer.AppConnectionString))
+            {
+                await first.OpenAsync();
+                await first.ExecuteAsync("select set_config('dapper_tenants.tenant', 'acme', false)");
+            }
 
-        await using var second = new NpgsqlConnection(_bouncer.AppConnectionString);
-        await second.OpenAsync();
-        (await second.ExecuteScalarAsync<long>("select count(*) from orders where id < 10000")).ShouldBe(5, "the one server session kept acme's setting");
-        await second.ExecuteAsync("select set_config('dapper_tenants.tenant', '', false)");
+            await using var second = new NpgsqlConnection(_bouncer.AppConnectionString);
+            await second.OpenAsync();
+            (await second.ExecuteScalarAsync<long>("select count(*) from orders where id < 10000")).ShouldBe(5, "the one server session kept acme's setting");
+        }
+        finally
+        {
+            // The pool's one server session must not carry acme into the next test, pass or fail.
+            await using var cleanup = new NpgsqlConnection(_bouncer.AppConnectionString);
+            await cleanup.OpenAsync();
+            await cleanup.ExecuteAsync("reset dapper_tenants.tenant");
+        }
+    }
+
+    /// <summary>Every test starts and ends on a server session without a tenant (a positive check, so a leftover fails here, not later).</summary>
+    [SetUp]
+    [TearDown]
+    public async Task The_server_session_carries_no_tenant()
+    {
+        await using var plain = new NpgsqlConnection(_bouncer.AppConnectionString);
+        await plain.OpenAsync();
+        (await plain.ExecuteScalarAsync<string?>("select coalesce(current_setting('dapper_tenants.tenant', true), '')")).ShouldBe(string.Empty);
     }
 
     [Test]

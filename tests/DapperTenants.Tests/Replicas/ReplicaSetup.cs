@@ -33,7 +33,7 @@ public sealed class ReplicaSetup
         var primaryStarted = watch.Elapsed;
         _db = await OrdersDatabase.CreateAsync(_primary, "replica");
         await _db.Database.ExecuteAsOwnerAsync(LeakFuzzer.Schema);
-        await _db.Database.ExecuteAsAdminAsync(Fuzz.SeedSql());
+        await _db.Database.ExecuteAsAdminAsync(Fuzz.ResetSql());
         watch.Restart();
         _standby = await PostgresStandby.StartAsync(_primary);
         var standbyStarted = watch.Elapsed;

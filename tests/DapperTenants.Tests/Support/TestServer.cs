@@ -26,7 +26,10 @@ public static class TestServer
                 try
                 {
                     _server = await PostgresServer.StartAsync();
-                    await TestContext.Progress.WriteLineAsync($"PostgreSQL for tests: {_server.Description}");
+                    await using var admin = new Npgsql.NpgsqlConnection(_server.AdminConnectionString);
+                    await admin.OpenAsync();
+                    var version = await admin.ExecuteScalarAsync<string>("select version()");
+                    await TestContext.Progress.WriteLineAsync($"PostgreSQL for tests: {_server.Description}: {version}");
                 }
                 catch (Exception ex)
                 {
