@@ -27,7 +27,8 @@ internal static class CatalogReader
         """;
 
     private const string RoleSql = """
-        select r.rolname, r.rolsuper, r.rolbypassrls, coalesce((current_schemas(false))[1], 'public')
+        select r.rolname, r.rolsuper, r.rolbypassrls, coalesce((current_schemas(false))[1], 'public'),
+               current_setting('standard_conforming_strings') = 'on'
         from pg_roles r where r.rolname = current_user
         """;
 
@@ -36,7 +37,7 @@ internal static class CatalogReader
         using var batch = CreateBatch(connection, settingName);
         using var reader = batch.ExecuteReader();
         reader.Read();
-        var (role, super, bypass, schema) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetString(3));
+        var (role, super, bypass, schema, standardStrings) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetString(3), reader.GetBoolean(4));
         reader.NextResult();
         var tables = new List<ProtectedTable>();
         while (reader.Read())
@@ -44,7 +45,7 @@ internal static class CatalogReader
             tables.Add(ReadTable(reader));
         }
 
-        return new TenantCatalog(role, super, bypass, schema, Dedupe(tables));
+        return new TenantCatalog(role, super, bypass, schema, Dedupe(tables)) { StandardConformingStrings = standardStrings };
     }
 
     public static async Task<TenantCatalog> ReadAsync(NpgsqlConnection connection, string settingName, CancellationToken cancellationToken)
@@ -54,7 +55,7 @@ internal static class CatalogReader
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var (role, super, bypass, schema) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetString(3));
+        var (role, super, bypass, schema, standardStrings) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetString(3), reader.GetBoolean(4));
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         var tables = new List<ProtectedTable>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -62,7 +63,7 @@ internal static class CatalogReader
             tables.Add(ReadTable(reader));
         }
 
-        return new TenantCatalog(role, super, bypass, schema, Dedupe(tables));
+        return new TenantCatalog(role, super, bypass, schema, Dedupe(tables)) { StandardConformingStrings = standardStrings };
     }
 
     private static NpgsqlBatch CreateBatch(NpgsqlConnection connection, string settingName) => new(connection)
