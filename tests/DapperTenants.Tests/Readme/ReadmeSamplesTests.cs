@@ -27,7 +27,25 @@ public partial class ReadmeSamplesTests
     {
         var blocks = Regex.Count(ReadmeFile.Text, "^```csharp$", RegexOptions.Multiline);
         blocks.ShouldBeGreaterThan(0);
-        SampleMarker().Count(ReadmeFile.Text).ShouldBe(blocks, "each ```csharp block needs a <!-- sample: name --> line before it");
+        (SampleMarker().Count(ReadmeFile.Text) + FileMarker().Count(ReadmeFile.Text))
+            .ShouldBe(blocks, "each ```csharp block needs a <!-- sample: name --> or <!-- file: path --> line before it");
+    }
+
+    public static IEnumerable<TestCaseData> Files() => FileMarker().Matches(ReadmeFile.Text)
+        .Select(m => new TestCaseData(m.Groups["path"].Value, m.Groups["body"].Value).SetName($"The_readme_block_of_{Path.GetFileNameWithoutExtension(m.Groups["path"].Value)}_is_that_file"));
+
+    /// <summary>
+    /// A block marked <c>&lt;!-- file: path --&gt;</c> shows a whole source file of another project of the solution (a
+    /// sample app, a worker), which the build compiles and that project's tests run: it must equal that file, namespace,
+    /// <c>using</c> directives and XML doc comments aside.
+    /// </summary>
+    [TestCaseSource(nameof(Files))]
+    public void File_block(string path, string block)
+    {
+        var file = Path.Combine(ReadmeFile.Root, path);
+        File.Exists(file).ShouldBeTrue($"the README shows {path}, which does not exist");
+        static List<string> Lines(string text) => Code(text).Where(l => !l.StartsWith("namespace ", StringComparison.Ordinal) && !l.StartsWith("///", StringComparison.Ordinal)).ToList();
+        Lines(File.ReadAllText(file).Replace("\r\n", "\n", StringComparison.Ordinal)).ShouldBe(Lines(block), $"the README's block must equal {path}");
     }
 
     [TestCaseSource(nameof(Samples))]
@@ -231,6 +249,9 @@ public partial class ReadmeSamplesTests
 
     [GeneratedRegex("^<!-- sample: (?<name>[a-z0-9-]+) -->\\n```csharp\\n(?<body>.*?)^```$", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex SampleMarker();
+
+    [GeneratedRegex("^<!-- file: (?<path>[A-Za-z0-9_./-]+) -->\\n```csharp\\n(?<body>.*?)^```$", RegexOptions.Singleline | RegexOptions.Multiline)]
+    private static partial Regex FileMarker();
 
     [GeneratedRegex("^[ \\t]*// README sample (?<name>[a-z0-9-]+): (?<members>[A-Za-z0-9_, ]+)\\n(?<body>.*?)^[ \\t]*// README sample end$", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex Region();
