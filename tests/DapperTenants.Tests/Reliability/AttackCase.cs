@@ -16,10 +16,11 @@ public sealed record AttackCase(string Name, AttackTests.Outcome Expected, strin
     public AttackTests.Outcome? WithGuardOff { get; init; }
 
     /// <summary>
-    /// The attack switches tenants: run by acme with neither the guard nor the signed context (the unsigned database,
-    /// <see cref="TenantGuardMode.Off"/>) it must show a foreign value. That run is the positive control of every mode.
+    /// The attack works against an undefended connection (a tenant switch, an oracle): run by acme with neither the guard
+    /// nor the signed context (the unsigned database, <see cref="TenantGuardMode.Off"/>) it must show a foreign value.
+    /// That run is the positive control of every mode.
     /// </summary>
-    public bool Switch { get; init; }
+    public bool Undefended { get; init; }
 
     /// <summary>
     /// The positive control of an attack on the signed context, run in the signed modes on acme's lease of the signed
@@ -66,7 +67,7 @@ public sealed record AttackCase(string Name, AttackTests.Outcome Expected, strin
     /// <summary>
     /// For <see cref="AttackTests.Outcome.NoForeignRows"/>: SQL that must show a foreign value beforehand (as the
     /// superuser with globex's context; with <see cref="Before"/>, on acme's unguarded inner connection). Defaults to
-    /// <see cref="Sql"/>; an empty string means the case's control is its <see cref="Switch"/> run or its outcome in another mode.
+    /// <see cref="Sql"/>; an empty string means the case's control is its <see cref="Undefended"/> run or its outcome in another mode.
     /// </summary>
     public string? Control { get; init; }
 

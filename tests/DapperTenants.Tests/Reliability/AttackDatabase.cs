@@ -40,8 +40,11 @@ public sealed class AttackDatabase : IAsyncDisposable
             create table events_a partition of events for values in ('acme');
             create table events_rest partition of events default;
             create table order_lines (id int primary key, order_id int not null references orders (id), tenant text not null);
-            create table accounts (id int primary key, tenant text not null, email text not null unique);
-            create index accounts_tenant on accounts (tenant);
+            create table docs (id int primary key, tenant text, title text not null);
+            create index docs_tenant on docs (tenant);
+            create table order_notes (id int primary key, order_id int not null references orders (id) on delete cascade, tenant text not null, body text not null);
+            create index order_notes_tenant on order_notes (tenant);
+            create table accounts (id int primary key, tenant text not null, email text collate "C" not null unique);
             create view orders_by_owner as select id, tenant, note from orders;
             create procedure add_order(p_id int, p_total numeric) language sql as $$ insert into orders (id, total) values (p_id, p_total) $$;
             create function order_count() returns bigint language sql stable as $$ select count(*) from orders $$;
@@ -55,7 +58,8 @@ public sealed class AttackDatabase : IAsyncDisposable
             """);
         await using (var owner = database.CreateOwnerDataSource())
         {
-            var installer = new PolicyInstaller(owner).Add<AttackOrder>().Add<EventRow>().Add<OrderLine>().Add<Account>().GrantTo(database.AppRole);
+            var installer = new PolicyInstaller(owner).Add<AttackOrder>().Add<EventRow>().Add<OrderLine>().Add<Account>().Add<Doc>().Add<OrderNote>()
+                .GrantTo(database.AppRole);
             if (signedContext)
             {
                 installer.UseSignedContext(SignedDatabase.Key);
@@ -70,6 +74,9 @@ public sealed class AttackDatabase : IAsyncDisposable
                 (101, 'globex', 1.00, 'g1'), (102, 'globex', 2.00, 'g2'), (103, 'globex', 3.00, 'g3'),
                 (201, 'initech', 7.00, 'i1'), (202, 'initech', 8.00, 'i2');
             insert into events values (1, 'acme', 'a'), (2, 'globex', 'g1'), (3, 'initech', 'i1');
+            insert into docs values (10, null, 'shared'), (11, 'acme', 'a doc'), (12, 'globex', 'globex doc');
+            -- A note of globex's that points at acme's order 5 (a foreign key without the tenant column: the known limit).
+            insert into order_notes values (1, 5, 'globex', 'globex note on order 5');
             insert into accounts values (1, 'acme', 'ada@acme.test'), (2, 'globex', 'grace@globex.test'), (3, 'initech', 'ian@initech.test');
             create view orders_by_superuser as select id, tenant, note from orders;
             create materialized view orders_snapshot as select id, tenant, note from orders;
@@ -124,6 +131,22 @@ public sealed class AttackDatabase : IAsyncDisposable
 
     [Rls("order_lines")]
     public sealed class OrderLine
+    {
+        public int Id { get; set; }
+
+        public string Tenant { get; set; } = "";
+    }
+
+    [Rls("docs", SharedRows = true)]
+    public sealed class Doc
+    {
+        public int Id { get; set; }
+
+        public string? Tenant { get; set; }
+    }
+
+    [Rls("order_notes")]
+    public sealed class OrderNote
     {
         public int Id { get; set; }
 

@@ -13,63 +13,63 @@ public partial class AttackTests
     /// <summary>Changing the tenant setting, the role or the policies, in the forms PostgreSQL accepts.</summary>
     public static IEnumerable<AttackCase> SettingCases =>
     [
-        new("SET", Outcome.Guard, $"set dapper_tenants.tenant = 'globex'; {Read}") { Switch = true, Kind = "SET" },
+        new("SET", Outcome.Guard, $"set dapper_tenants.tenant = 'globex'; {Read}") { Undefended = true, Kind = "SET" },
         new("SET_TO_DEFAULT", Outcome.Guard, $"set dapper_tenants.tenant to default; {Read}") { Kind = "SET" },
-        new("SET_LOCAL", Outcome.Guard, $"set local dapper_tenants.tenant = 'globex'; {Read}") { Switch = true, Kind = "SET LOCAL" },
-        new("SET_SESSION_mixed_case", Outcome.Guard, $"SeT SESSION Dapper_Tenants.TENANT TO 'globex'; {Read}") { Switch = true, Kind = "SET SESSION" },
-        new("SET_quoted_whole_name", Outcome.Guard, $"set \"dapper_tenants.tenant\" = 'globex'; {Read}") { Switch = true, Kind = "SET" },
-        new("SET_quoted_mixed_case_parts", Outcome.Guard, $"set local \"Dapper_Tenants\".\"Tenant\" = 'globex'; {Read}") { Switch = true, Kind = "SET LOCAL" },
-        new("SET_spaces_and_comment_around_the_dot", Outcome.Guard, $"set dapper_tenants /* x */ . tenant = 'globex'; {Read}") { Switch = true, Kind = "SET" },
-        new("SET_unicode_escaped_name", Outcome.Guard, $"set U&\"dapper\\005ftenants\".tenant = 'globex'; {Read}") { Switch = true, Kind = "SET" },
-        new("SET_unicode_escape_character_changed", Outcome.Guard, $"set local U&\"dapper!005ftenants\" UESCAPE '!' . tenant = 'globex'; {Read}") { Switch = true, Kind = "SET LOCAL" },
-        new("set_config_call", Outcome.Guard, $"select set_config('dapper_tenants.tenant', 'globex', false) is null; {Read}") { Switch = true, Kind = "set_config" },
-        new("set_config_upper_case_name", Outcome.Guard, $"select set_config('DAPPER_TENANTS.TENANT', 'globex', false) is null; {Read}") { Switch = true, Kind = "set_config" },
+        new("SET_LOCAL", Outcome.Guard, $"set local dapper_tenants.tenant = 'globex'; {Read}") { Undefended = true, Kind = "SET LOCAL" },
+        new("SET_SESSION_mixed_case", Outcome.Guard, $"SeT SESSION Dapper_Tenants.TENANT TO 'globex'; {Read}") { Undefended = true, Kind = "SET SESSION" },
+        new("SET_quoted_whole_name", Outcome.Guard, $"set \"dapper_tenants.tenant\" = 'globex'; {Read}") { Undefended = true, Kind = "SET" },
+        new("SET_quoted_mixed_case_parts", Outcome.Guard, $"set local \"Dapper_Tenants\".\"Tenant\" = 'globex'; {Read}") { Undefended = true, Kind = "SET LOCAL" },
+        new("SET_spaces_and_comment_around_the_dot", Outcome.Guard, $"set dapper_tenants /* x */ . tenant = 'globex'; {Read}") { Undefended = true, Kind = "SET" },
+        new("SET_unicode_escaped_name", Outcome.Guard, $"set U&\"dapper\\005ftenants\".tenant = 'globex'; {Read}") { Undefended = true, Kind = "SET" },
+        new("SET_unicode_escape_character_changed", Outcome.Guard, $"set local U&\"dapper!005ftenants\" UESCAPE '!' . tenant = 'globex'; {Read}") { Undefended = true, Kind = "SET LOCAL" },
+        new("set_config_call", Outcome.Guard, $"select set_config('dapper_tenants.tenant', 'globex', false) is null; {Read}") { Undefended = true, Kind = "set_config" },
+        new("set_config_upper_case_name", Outcome.Guard, $"select set_config('DAPPER_TENANTS.TENANT', 'globex', false) is null; {Read}") { Undefended = true, Kind = "set_config" },
         new("set_config_schema_qualified_and_quoted", Outcome.Guard, $"select \"pg_catalog\" . \"set_config\"('dapper_tenants.tenant', 'globex', true) is null; {Read}")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
         new("set_config_unicode_escaped_function_name", Outcome.Guard, $"select U&\"set\\005fconfig\"('dapper_tenants.tenant', 'globex', true) is null; {Read}")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
         new("set_config_comment_before_the_parenthesis", Outcome.Guard, $"select pg_catalog./**/set_config/* ( */('dapper_tenants.tenant', 'globex', true) is null; {Read}")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
         new("set_config_inside_WHERE", Outcome.Guard, "select * from orders where set_config('dapper_tenants.tenant', 'globex', true) is not null")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
         new("set_config_in_a_CTE", Outcome.Guard, "with x as (select set_config('dapper_tenants.tenant', 'globex', true)) select o.* from orders o, x")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
         new("set_config_in_LATERAL", Outcome.Guard, "select o.* from orders o, lateral (select set_config('dapper_tenants.tenant', 'globex', true)) x")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
         new("set_config_in_RETURNING", Outcome.Guard, $"update orders set note = note where id = 1 returning set_config('dapper_tenants.tenant', 'globex', true) is null; {Read}")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
         new("set_config_with_computed_name", Outcome.Guard, $"select set_config(n, 'globex', false) is null from (select 'dapper_tenants' || '.tenant' as n) s; {Read}")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
-        new("set_config_escaped_string_name", Outcome.Guard, $"select set_config(E'dapper_tenants\\x2etenant', 'globex', false) is null; {Read}") { Switch = true, Kind = "set_config" },
-        new("set_config_unicode_string_name", Outcome.Guard, $"select set_config(U&'dapper\\005ftenants.tenant', 'globex', false) is null; {Read}") { Switch = true, Kind = "set_config" },
-        new("set_config_dollar_quoted_name", Outcome.Guard, $"select set_config($q$dapper_tenants.tenant$q$, 'globex', false) is null; {Read}") { Switch = true, Kind = "set_config" },
+        new("set_config_escaped_string_name", Outcome.Guard, $"select set_config(E'dapper_tenants\\x2etenant', 'globex', false) is null; {Read}") { Undefended = true, Kind = "set_config" },
+        new("set_config_unicode_string_name", Outcome.Guard, $"select set_config(U&'dapper\\005ftenants.tenant', 'globex', false) is null; {Read}") { Undefended = true, Kind = "set_config" },
+        new("set_config_dollar_quoted_name", Outcome.Guard, $"select set_config($q$dapper_tenants.tenant$q$, 'globex', false) is null; {Read}") { Undefended = true, Kind = "set_config" },
         new("set_config_name_as_a_parameter", Outcome.Guard, $"select set_config(@n, 'globex', true) is null; {Read}")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
             Parameters = new { n = "Dapper_Tenants.Tenant" },
         },
@@ -82,11 +82,11 @@ public partial class AttackTests
             // pg_settings does not list custom placeholders, so this one changes nothing; the guard refuses it all the same.
             Kind = "UPDATE",
         },
-        new("multi_statement_with_SET", Outcome.Guard, $"select 1; set dapper_tenants.tenant = 'globex'; {Read}") { Switch = true, Kind = "SET" },
-        new("SET_after_COMMIT", Outcome.Guard, $"commit; set dapper_tenants.tenant = 'globex'; {Read}") { Switch = true, Kind = "SET" },
-        new("SET_LOCAL_after_BEGIN", Outcome.Guard, $"begin; set local dapper_tenants.tenant = 'globex'; {Read}; commit") { Switch = true, Kind = "SET LOCAL" },
-        new("DO_block", Outcome.Guard, $"do $$ begin perform set_config('dapper_tenants.tenant', 'globex', false); end $$; {Read}") { Switch = true, Kind = "DO" },
-        new("DO_block_then_select", Outcome.Guard, $"do $$ begin execute 'set dapper_tenants.tenant = ''globex'''; end $$; {Read}") { Switch = true, Kind = "DO" },
+        new("multi_statement_with_SET", Outcome.Guard, $"select 1; set dapper_tenants.tenant = 'globex'; {Read}") { Undefended = true, Kind = "SET" },
+        new("SET_after_COMMIT", Outcome.Guard, $"commit; set dapper_tenants.tenant = 'globex'; {Read}") { Undefended = true, Kind = "SET" },
+        new("SET_LOCAL_after_BEGIN", Outcome.Guard, $"begin; set local dapper_tenants.tenant = 'globex'; {Read}; commit") { Undefended = true, Kind = "SET LOCAL" },
+        new("DO_block", Outcome.Guard, $"do $$ begin perform set_config('dapper_tenants.tenant', 'globex', false); end $$; {Read}") { Undefended = true, Kind = "DO" },
+        new("DO_block_then_select", Outcome.Guard, $"do $$ begin execute 'set dapper_tenants.tenant = ''globex'''; end $$; {Read}") { Undefended = true, Kind = "DO" },
         new("RESET_setting", Outcome.Guard, $"reset dapper_tenants.tenant; {Read}") { Kind = "RESET" },
         new("RESET_ALL", Outcome.Guard, $"reset all; {Read}") { Kind = "RESET ALL" },
         new("DISCARD_ALL", Outcome.Guard, "discard all")
@@ -136,7 +136,7 @@ public partial class AttackTests
         },
         new("PREPARE_set_config", Outcome.Guard, $"prepare p_attack as select set_config('dapper_tenants.tenant', 'globex', false) is null; execute p_attack; {Read}; deallocate p_attack")
         {
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
         },
         new("INSERT_foreign_tenant", Outcome.Guard, "insert into orders (id, tenant, total) values (90001, 'globex', 1)")

@@ -136,6 +136,38 @@ public partial class AttackTests
             },
             Control = Read,
         },
+        new("UPDATE_FROM_a_hidden_row", Outcome.NoForeignRows, "update orders o set note = g.note from orders g where g.id = 101 and o.id = 1 returning o.note")
+        {
+            Control = "select note from orders where id = 101",
+        },
+        new("INSERT_with_DEFAULT_for_the_tenant", Outcome.NoForeignRows, "insert into orders (id, tenant, total) values (9, default, 1) returning tenant")
+        {
+            Shows = ["acme"],
+            Control = Read,
+            Cleanup = "delete from orders where id = 9",
+        },
+        new("COMMIT_then_count", Outcome.NoForeignRows, "commit; select count(*) from orders") { Shows = ["5"], Control = Read },
+        new("ABORT_then_count", Outcome.NoForeignRows, "abort; select count(*) from orders") { Shows = ["5"], Control = Read },
+        new("BEGIN_count_COMMIT", Outcome.NoForeignRows, "begin; select count(*) from orders; commit") { Shows = ["5"], Control = Read },
+        new("shared_row_read", Outcome.NoForeignRows, "select id, title from docs order by id") { Shows = ["10", "shared", "11", "a doc"], Control = "select title from docs" },
+        new("shared_row_UPDATE", Outcome.NoForeignRows, "update docs set title = 'taken over' where tenant is null")
+        {
+            // The shared-rows policy lets every tenant read a row without a tenant, never write it.
+            Via = Via.Execute,
+            Shows = ["0"],
+            Control = "select title from docs where id = 12",
+        },
+        new("shared_row_DELETE", Outcome.NoForeignRows, "delete from docs where id = 10") { Via = Via.Execute, Shows = ["0"], Control = "select title from docs where id = 12" },
+        new("shared_row_INSERT", Outcome.Refused, "insert into docs (id, tenant, title) values (13, null, 'planted for everyone')") { SqlState = Denied },
+        new("DELETE_cascading_into_another_tenants_rows", Outcome.KnownLimit, "delete from orders where id = 5")
+        {
+            // Referential actions run without row-level security: a foreign key without the tenant column lets a
+            // tenant's delete remove (or an update change) another tenant's rows that point at its own.
+            Via = Via.Execute,
+            Evidence = "select 'globex note on order 5 was deleted' where not exists (select 1 from order_notes where id = 1)",
+            Cleanup = "insert into orders values (5, 'acme', 50.00, 'a5') on conflict do nothing; "
+                + "insert into order_notes values (1, 5, 'globex', 'globex note on order 5') on conflict do nothing",
+        },
         OddTenant("tenant_value_with_quotes", "acme' or tenant <> '"),
         OddTenant("tenant_value_with_a_backslash_and_semicolon", "acme\\'; set dapper_tenants.tenant = 'globex'; --"),
         OddTenant("tenant_value_with_a_Cyrillic_look_alike", "\u0430cme"),

@@ -56,7 +56,7 @@ public partial class AttackTests
                 (await BackendAsync(acme)).ShouldBe(globexSession.Value, "acme's lease got the server session globex used");
             }
 
-            if (expected == Outcome.NoForeignRows && attack.Control != string.Empty && !attack.Switch && attack.Before != Before.GlobexRanFirst)
+            if (expected == Outcome.NoForeignRows && attack.Control != string.Empty && !attack.Undefended && attack.Before != Before.GlobexRanFirst)
             {
                 // The positive control: without the policies (or, for a session-level leftover, without acme's context)
                 // the same read shows a foreign value.

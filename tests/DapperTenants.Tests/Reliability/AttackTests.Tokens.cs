@@ -52,7 +52,7 @@ public partial class AttackTests
         {
             // The replay window: a token grants what the lease it was read on could read, to whoever holds it, until it
             // expires (5 minutes by default). Here the attacker had SQL on globex's lease already.
-            Switch = true,
+            Undefended = true,
             Kind = "set_config",
             WithGuardOff = Outcome.KnownLimit,
             Script = async run =>
@@ -69,7 +69,7 @@ public partial class AttackTests
         new("escape_hatch_InnerConnection", Outcome.KnownLimit, $"select set_config('dapper_tenants.tenant', 'globex', false) is null; {Read}")
         {
             // Documented as unguarded: in the unsigned mode it reaches any tenant; under the signed context, nothing.
-            Switch = true,
+            Undefended = true,
             Via = Via.InnerConnection,
             WithSignedContext = Outcome.NoForeignRows,
             WithGuardOff = Outcome.NoForeignRows,

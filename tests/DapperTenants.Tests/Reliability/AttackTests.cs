@@ -18,7 +18,7 @@ namespace DapperTenants.Tests.Reliability;
 /// <para>
 /// To add an attack, add one entry to a case list (<see cref="Cases"/>). Positive controls prove that each check could
 /// fail: a case that expects no foreign rows runs its SQL (or its <see cref="AttackCase.Control"/>) first as the
-/// superuser with globex's context, which must show a foreign value; a tenant switch (<see cref="AttackCase.Switch"/>)
+/// superuser with globex's context, which must show a foreign value; a tenant switch (<see cref="AttackCase.Undefended"/>)
 /// runs first with neither the guard nor the signed context, where it must reach globex's rows.
 /// </para>
 /// <para>Every attack runs through Dapper's synchronous and asynchronous API (multiplexing: asynchronous only).</para>
@@ -144,7 +144,7 @@ public partial class AttackTests(AttackMode mode)
     }
 
     /// <summary>Every attack, in the order of the README's groups.</summary>
-    public static IEnumerable<AttackCase> Cases => [.. SettingCases, .. ReadCases, .. LimitCases, .. ParameterCases, .. HiddenSqlCases, .. SessionCases, .. MoreCases, .. TokenCases];
+    public static IEnumerable<AttackCase> Cases => [.. SettingCases, .. ReadCases, .. LimitCases, .. ParameterCases, .. HiddenSqlCases, .. SessionCases, .. MoreCases, .. TokenCases, .. OracleCases];
 
     private AttackDatabase Db => _signed ?? _unsigned;
 
@@ -217,9 +217,9 @@ public partial class AttackTests(AttackMode mode)
         var sync = way == SyncOrAsync.Sync;
         try
         {
-            if (attack.Switch)
+            if (attack.Undefended)
             {
-                await SwitchControlAsync(attack, sync);
+                await UndefendedControlAsync(attack, sync);
             }
 
             if (attack.SignedControl is not null && _signedBare is not null)
@@ -253,15 +253,15 @@ public partial class AttackTests(AttackMode mode)
     }
 
     /// <summary>
-    /// The positive control of a tenant switch: with neither the guard nor the signed context (the unsigned database,
-    /// <see cref="TenantGuardMode.Off"/>), the same attack reads globex's rows.
+    /// The positive control of an attack on an undefended connection: with neither the guard nor the signed context (the
+    /// unsigned database, <see cref="TenantGuardMode.Off"/>), the same attack reaches globex's data.
     /// </summary>
-    private async Task SwitchControlAsync(AttackCase attack, bool sync)
+    private async Task UndefendedControlAsync(AttackCase attack, bool sync)
     {
         await using var acme = sync ? _bare.Open(OrdersDatabase.Acme) : await _bare.OpenAsync(OrdersDatabase.Acme);
         var (values, error) = await RunAsync(attack, acme, _bare, _unsigned, sync);
         Foreign(values).ShouldNotBeEmpty(
-            $"without the guard and the signed context '{attack.Sql}' must switch acme's connection to another tenant (error: {error?.Message}); otherwise the check could not fail");
+            $"without the guard and the signed context '{attack.Sql}' must reach another tenant's data (error: {error?.Message}); otherwise the check could not fail");
     }
 
     private TenantDataSource Tenants(Action<NpgsqlConnectionStringBuilder>? connection = null, Action<TenantOptions>? options = null) =>
