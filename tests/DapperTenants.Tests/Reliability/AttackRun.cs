@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Npgsql;
 
 namespace DapperTenants.Tests.Reliability;
 
@@ -16,6 +17,17 @@ public sealed class AttackRun
 
     /// <summary>Whether to use Dapper's synchronous API.</summary>
     public required bool Sync { get; init; }
+
+    /// <summary>Whether the guard is off in this run (the signed context with the guard off, or an undefended control).</summary>
+    public required bool GuardOff { get; init; }
+
+    /// <summary>A data source of its own on <see cref="Db"/>, with the run's guard and signing key, changed as asked; the caller disposes it.</summary>
+    public TenantDataSource CreateTenants(Action<NpgsqlConnectionStringBuilder>? connection = null, Action<TenantOptions>? options = null) =>
+        Db.CreateTenants(connection, o =>
+        {
+            o.GuardMode = GuardOff ? TenantGuardMode.Off : TenantGuardMode.Throw;
+            options?.Invoke(o);
+        });
 
     /// <summary>Runs SQL through Dapper's reader, synchronously or not as the run says, and returns every value; errors propagate.</summary>
     public Task<List<string>> ReadAsync(DbConnection connection, string sql, object? parameters = null) =>

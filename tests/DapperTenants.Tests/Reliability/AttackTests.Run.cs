@@ -66,7 +66,7 @@ public partial class AttackTests
                 Foreign(control).ShouldNotBeEmpty($"the control must show a foreign value, or the check after '{attack.Sql}' could not fail");
             }
 
-            var (values, acmeError) = await RunAsync(attack, acme, leases.Acme, Db, sync && !attack.AsyncOnly);
+            var (values, acmeError) = await RunAsync(attack, acme, leases.Acme, Db, sync && !attack.AsyncOnly, mode == AttackMode.SignedContextGuardOff);
             var error = globexError ?? acmeError;
             await CheckAsync(attack, expected, values, error);
 
