@@ -64,7 +64,7 @@ public sealed partial class PolicyInstaller
     private async Task<PolicyPlan> PlanOnAsync(
         NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles, SignedContextModel signed, CancellationToken cancellationToken)
     {
-        var catalog = await PolicyCatalogReader.ReadAsync(connection, Requests(models), roles, PolicySql.PolicyName, cancellationToken).ConfigureAwait(false);
+        var catalog = await CatalogReader.ReadForInstallerAsync(connection, Request(models), roles, cancellationToken).ConfigureAwait(false);
         var signedCatalog = signed.Touched
             ? await SignedContextCatalogReader.ReadAsync(connection, signed, roles, cancellationToken).ConfigureAwait(false)
             : null;

@@ -198,12 +198,15 @@ public sealed partial class PolicyInstaller
     private (IReadOnlyList<TableModel> Models, string[] Roles, SignedContextModel Signed) Snapshot() =>
         (ModelScanner.Build(_types.ToArray()), _roles.ToArray(), SignedModel());
 
-    private static (string Schema, string Table, string Column)[] Requests(IReadOnlyList<TableModel> models) =>
-        [.. models.Select(m => (m.Schema, m.Table, m.TenantColumn))];
+    private CatalogRequest Request(IReadOnlyList<TableModel> models) => new(_settingName)
+    {
+        Requested = [.. models.Select(m => (m.Schema, m.Table, m.TenantColumn))],
+        Details = true,
+    };
 
     private PolicyPlan PlanOn(NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles, SignedContextModel signed)
     {
-        var catalog = PolicyCatalogReader.Read(connection, Requests(models), roles, PolicySql.PolicyName);
+        var catalog = CatalogReader.ReadForInstaller(connection, Request(models), roles);
         var signedCatalog = signed.Touched ? SignedContextCatalogReader.Read(connection, signed, roles) : null;
         var first = PolicyPlanner.Plan(models, catalog, _settingName, roles, NoRenderings, signed.Signed);
         var plan = first.Plan;

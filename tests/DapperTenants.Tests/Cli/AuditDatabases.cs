@@ -57,10 +57,12 @@ public static class AuditDatabases
         alter table owned_rows owner to "{appRole}";                                           -- DT012
         grant truncate on trunc_rows to "{appRole}";                                           -- DT013
         grant references on ref_rows to "{appRole}";                                           -- DT014
+        grant create on schema public to "{appRole}";                                          -- DT082
         """;
 
     /// <summary>What the audit must report for the planted database, code and object, in report order.</summary>
-    public static readonly (string Code, string Object)[] PlantedFindings =
+    /// <remarks>DT080 and DT081 are PostgreSQL's defaults (TEMPORARY and EXECUTE granted to PUBLIC), not planted.</remarks>
+    public static (string Code, string Object)[] PlantedFindings(string appRole) =>
     [
         ("DT001", "public.no_rls"),
         ("DT002", "public.not_forced"),
@@ -71,6 +73,8 @@ public static class AuditDatabases
         ("DT013", "public.trunc_rows"),
         ("DT014", "public.ref_rows"),
         ("DT020", "public.no_index"),
+        ("DT021", "no_index_pkey ON public.no_index"),
+        ("DT021", "parents_id_key ON public.parents"),
         ("DT030", "children_parent_fk ON public.children"),
         ("DT040", "public.leaky_view"),
         ("DT040", "public.owner_view"),
@@ -78,7 +82,23 @@ public static class AuditDatabases
         ("DT042", "public.owner_peek()"),
         ("DT042", "public.peek_all()"),
         ("DT050", "public.events_acme"),
+        ("DT080", appRole),
+        ("DT081", appRole),
+        ("DT082", "public"),
     ];
+
+    /// <summary>
+    /// Run as a superuser on the clean database: what PolicyInstaller.Harden() does, so that the app login may neither
+    /// create temporary objects (the test kit grants it TEMPORARY) nor run the SQL-executing built-ins.
+    /// </summary>
+    public static string HardenAsAdmin(string database, string appRole) => $"""
+        revoke temporary on database "{database}" from public;
+        revoke temporary on database "{database}" from "{appRole}";
+        revoke execute on function pg_catalog.query_to_xml(text, boolean, boolean, text), pg_catalog.query_to_xmlschema(text, boolean, boolean, text),
+            pg_catalog.query_to_xml_and_xmlschema(text, boolean, boolean, text), pg_catalog.cursor_to_xml(refcursor, integer, boolean, boolean, text),
+            pg_catalog.cursor_to_xmlschema(refcursor, boolean, boolean, text), pg_catalog.ts_stat(text), pg_catalog.ts_stat(text, text),
+            pg_catalog.ts_rewrite(tsquery, text) from public;
+        """;
 
     /// <summary>Run as the owner: a schema that follows every recommendation.</summary>
     public static string Clean => string.Join(Environment.NewLine,

@@ -22,6 +22,7 @@ public class AuditTests
         await _planted.ExecuteAsAdminAsync(AuditDatabases.PlantedAsAdmin(_planted.AppRole));
         _clean = await TestServer.CreateDatabaseAsync("audit_clean");
         await _clean.ExecuteAsOwnerAsync(AuditDatabases.Clean);
+        await _clean.ExecuteAsAdminAsync(AuditDatabases.HardenAsAdmin(_clean.Name, _clean.AppRole));
     }
 
     [OneTimeTearDown]
@@ -37,7 +38,7 @@ public class AuditTests
         var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServerAndRawSetting, "--json");
         run.ExitCode.ShouldBe(1, run.ToString());
         var findings = Findings(run.Out);
-        findings.Select(f => (f.Code, f.Object)).ShouldBe(AuditDatabases.PlantedFindings, run.Out);
+        findings.Select(f => (f.Code, f.Object)).ShouldBe(AuditDatabases.PlantedFindings(_planted.AppRole), run.Out);
     }
 
     [Test]
@@ -45,9 +46,9 @@ public class AuditTests
     {
         var run = await CliRun.RunAsync("audit", "-c", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServerAndRawSetting, "--json");
         run.ExitCode.ShouldBe(1, run.ToString());
-        string[] errors = ["DT001", "DT004", "DT005", "DT012", "DT013", "DT040", "DT041", "DT050"];
-        string[] warnings = ["DT002", "DT003", "DT014", "DT020", "DT030", "DT042"];
-        var expected = AuditDatabases.PlantedFindings
+        string[] errors = ["DT001", "DT004", "DT005", "DT012", "DT013", "DT040", "DT041", "DT050", "DT082"];
+        string[] warnings = ["DT002", "DT003", "DT014", "DT020", "DT021", "DT030", "DT042", "DT080", "DT081"];
+        var expected = AuditDatabases.PlantedFindings(_planted.AppRole)
             .Select(f => (f.Code, errors.Contains(f.Code) ? "error" : warnings.Contains(f.Code) ? "warning" : "unlisted"))
             .ToList();
         expected.ShouldNotContain(f => f.Item2 == "unlisted", "every planted code has its severity listed here");
@@ -86,7 +87,7 @@ public class AuditTests
 
             run.ExitCode.ShouldBe(1, run.ToString());
             run.Err.ShouldBeEmpty();
-            Findings(run.Out).Select(f => (f.Code, f.Object)).ShouldBe(AuditDatabases.PlantedFindings, run.Out);
+            Findings(run.Out).Select(f => (f.Code, f.Object)).ShouldBe(AuditDatabases.PlantedFindings(_planted.AppRole), run.Out);
         }
         finally
         {
@@ -109,7 +110,7 @@ public class AuditTests
         run.Out.ShouldContain("  Fix: ALTER TABLE public.no_rls ENABLE ROW LEVEL SECURITY; ALTER TABLE public.no_rls FORCE ROW LEVEL SECURITY;");
         run.Out.ShouldContain($"  Fix: REVOKE TRUNCATE ON public.trunc_rows FROM {_planted.AppRole};");
         run.Out.ShouldContain("  Fix: ALTER VIEW public.leaky_view SET (security_invoker = on);");
-        run.Out.TrimEnd().ShouldEndWith("9 errors, 7 warnings, 0 info.");
+        run.Out.TrimEnd().ShouldEndWith("10 errors, 11 warnings, 0 info.");
         run.Out.ShouldNotContain("\u001b", Case.Sensitive, "no ANSI escape codes when output is not a terminal");
         run.Err.ShouldBeEmpty();
     }
@@ -118,12 +119,12 @@ public class AuditTests
     public async Task Ignored_codes_leave_the_report_and_the_exit_code()
     {
         var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--json",
-            "--ignore", "DT001,dt004", "--ignore", "DT005", "--ignore", "DT012,DT013,DT040,DT041,DT050,DT060,DT061,DT070");
+            "--ignore", "DT001,dt004", "--ignore", "DT005", "--ignore", "DT012,DT013,DT040,DT041,DT050,DT060,DT061,DT070,DT082");
         run.ExitCode.ShouldBe(0, "only warnings are left");
-        Findings(run.Out).Select(f => f.Code).Distinct().ShouldBe(["DT002", "DT003", "DT014", "DT020", "DT030", "DT042"]);
+        Findings(run.Out).Select(f => f.Code).Distinct().ShouldBe(["DT002", "DT003", "DT014", "DT020", "DT021", "DT030", "DT042", "DT080", "DT081"]);
         using var json = JsonDocument.Parse(run.Out);
         json.RootElement.GetProperty("ignoredCodes").EnumerateArray().Select(e => e.GetString()).ShouldBe(
-            ["DT001", "DT004", "DT005", "DT012", "DT013", "DT040", "DT041", "DT050", "DT060", "DT061", "DT070"]);
+            ["DT001", "DT004", "DT005", "DT012", "DT013", "DT040", "DT041", "DT050", "DT060", "DT061", "DT070", "DT082"]);
     }
 
     [Test]
@@ -223,11 +224,11 @@ public class AuditTests
     }
 
     [Test]
-    public async Task Tenant_column_replaces_the_default_names()
+    public async Task Tenant_column_replaces_the_default_names_but_tables_with_a_tenant_policy_are_tenant_tables_whatever_their_column()
     {
         var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--tenant-column", "org_id", "--ignore", IgnoreServerAndRawSetting, "--json");
         run.ExitCode.ShouldBe(0);
-        Findings(run.Out).ShouldBe([("DT000", "info", _clean.Name)]);
+        Findings(run.Out).ShouldBe([("DT016", "info", _clean.Name)], "the policies on tenant make both tables tenant tables");
         using var json = JsonDocument.Parse(run.Out);
         json.RootElement.GetProperty("tenantColumns").EnumerateArray().Select(e => e.GetString()).ShouldBe(["org_id"]);
     }
@@ -247,7 +248,7 @@ public class AuditTests
         root.GetProperty("appRole").GetString().ShouldBe(_planted.AppRole);
         root.GetProperty("tenantColumns").EnumerateArray().Select(e => e.GetString()).ShouldBe(["tenant", "tenant_id"]);
         var summary = root.GetProperty("summary");
-        (summary.GetProperty("errors").GetInt32(), summary.GetProperty("warnings").GetInt32(), summary.GetProperty("info").GetInt32()).ShouldBe((9, 7, 0));
+        (summary.GetProperty("errors").GetInt32(), summary.GetProperty("warnings").GetInt32(), summary.GetProperty("info").GetInt32()).ShouldBe((10, 11, 0));
         (summary.GetProperty("tenantTables").GetInt32(), summary.GetProperty("protectedTables").GetInt32()).ShouldBe((15, 13));
         var first = root.GetProperty("findings")[0];
         first.EnumerateObject().Select(p => p.Name).ShouldBe(["code", "severity", "object", "title", "why", "fix"]);

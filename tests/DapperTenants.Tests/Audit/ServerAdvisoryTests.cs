@@ -1,7 +1,7 @@
-using DapperTenants.Cli.Audit;
+using DapperTenants.Audit;
 using DapperTenants.Tests.Support;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Tests.Audit;
 
 [Category(Categories.Unit)]
 public class ServerAdvisoryTests
@@ -16,9 +16,9 @@ public class ServerAdvisoryTests
     public void A_server_below_the_fixes_of_its_line_gets_one_warning_naming_each_CVE(int versionNum, string version, string cves, string safe)
     {
         var findings = ServerAdvisory.Evaluate(versionNum, version + " (Debian)", Today).ToList();
-        var finding = findings.Single(f => f.Code == FindingCodes.ServerUnpatched);
-        finding.Severity.ShouldBe(Severity.Warning);
-        finding.Object.ShouldBe("PostgreSQL " + version);
+        var finding = findings.Single(f => f.Code == AuditCodes.ServerUnpatched);
+        finding.Severity.ShouldBe(AuditSeverity.Warning);
+        finding.Target.ShouldBe("PostgreSQL " + version);
         System.Text.RegularExpressions.Regex.Matches(finding.Title, @"CVE-\d{4}-\d+").Select(m => m.Value).ShouldBe(cves.Split("; "));
         finding.Title.ShouldStartWith($"PostgreSQL {version} lacks Row-Level Security fixes released for PostgreSQL {version.Split('.')[0]}: ");
         finding.Fix.ShouldStartWith($"Upgrade to {safe} or later");
@@ -37,7 +37,7 @@ public class ServerAdvisoryTests
     public void A_line_past_end_of_life_gets_its_own_warning()
     {
         var findings = ServerAdvisory.Evaluate(140024, "14.24", Today).ToList();
-        findings.Single().Code.ShouldBe(FindingCodes.ServerEndOfLife);
+        findings.Single().Code.ShouldBe(AuditCodes.ServerEndOfLife);
         findings.Single().Title.ShouldBe("PostgreSQL 14 reached end of life on 2026-11-12.");
         ServerAdvisory.Evaluate(140024, "14.24", new DateOnly(2026, 6, 1)).ShouldBeEmpty("before its end of life 14.24 is fine");
     }
@@ -46,7 +46,7 @@ public class ServerAdvisoryTests
     public void An_old_line_is_both_unpatched_and_past_end_of_life()
     {
         var findings = ServerAdvisory.Evaluate(130010, "13.10", Today).Select(f => f.Code).ToList();
-        findings.ShouldBe([FindingCodes.ServerUnpatched, FindingCodes.ServerEndOfLife]);
+        findings.ShouldBe([AuditCodes.ServerUnpatched, AuditCodes.ServerEndOfLife]);
         ServerAdvisory.Evaluate(90624, "9.6.24", Today).Single().Title.ShouldBe("PostgreSQL 9.6 reached end of life years ago.");
     }
 

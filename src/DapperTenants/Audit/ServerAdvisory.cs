@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DapperTenants.Cli.Audit;
+namespace DapperTenants.Audit;
 
 /// <summary>
 /// PostgreSQL security fixes that concern Row-Level Security, with the first minor release of each line that has them,
@@ -43,7 +43,7 @@ internal static class ServerAdvisory
     };
 
     /// <summary>The findings for a server of <paramref name="versionNum"/> (<c>server_version_num</c>, such as 150018) on <paramref name="today"/>.</summary>
-    public static IEnumerable<Finding> Evaluate(int versionNum, string version, DateOnly today)
+    public static IEnumerable<AuditFinding> Evaluate(int versionNum, string version, DateOnly today)
     {
         var (major, minor) = Split(versionNum);
         var name = "PostgreSQL " + version.Split(' ', 2)[0];
@@ -53,7 +53,7 @@ internal static class ServerAdvisory
             var safe = missing.Max(f => f.FixedIn[major]);
             var cves = string.Join(", ", missing.Select(f => $"{f.Cve} (fixed in {major}.{f.FixedIn[major]})"));
             var what = string.Join(" ", missing.Select(f => $"{f.Cve}: {f.Summary}."));
-            yield return new Finding(FindingCodes.ServerUnpatched, Severity.Warning, name,
+            yield return new AuditFinding(AuditCodes.ServerUnpatched, AuditSeverity.Warning, name,
                 $"{name} lacks Row-Level Security fixes released for PostgreSQL {major}: {cves}.",
                 what + " Each needs specific conditions (role changes within a session, MERGE, user-defined operators over planner "
                 + "statistics); DapperTenants' single app login with a tenant setting avoids the role-change cases, hence a warning.",
@@ -67,7 +67,7 @@ internal static class ServerAdvisory
             var line = versionNum >= 100000
                 ? major.ToString(CultureInfo.InvariantCulture)
                 : string.Create(CultureInfo.InvariantCulture, $"{major}.{versionNum / 100 % 100}");
-            yield return new Finding(FindingCodes.ServerEndOfLife, Severity.Warning, name,
+            yield return new AuditFinding(AuditCodes.ServerEndOfLife, AuditSeverity.Warning, name,
                 $"PostgreSQL {line} reached end of life {when}.",
                 "A release line past end of life gets no security fixes, including the Row-Level Security ones published since.",
                 "Upgrade to a supported major release (pg_upgrade or a dump and restore).");

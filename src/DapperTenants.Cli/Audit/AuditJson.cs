@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 
 namespace DapperTenants.Cli.Audit;
 
-/// <summary>The result of an audit, and its stable JSON form (<see cref="SchemaVersion"/>).</summary>
-internal sealed class AuditReport
+/// <summary>The audit's stable JSON form (<see cref="SchemaVersion"/>).</summary>
+internal static class AuditJson
 {
     /// <summary>Bumped only when a field is removed or changes meaning; new fields may appear in any version.</summary>
     public const int SchemaVersion = 1;
@@ -16,40 +16,19 @@ internal sealed class AuditReport
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public AuditReport(AuditSnapshot snapshot, IReadOnlyList<Finding> findings, IReadOnlyCollection<string> ignoredCodes)
+    public static string Write(AuditRun run)
     {
-        Snapshot = snapshot;
-        Findings = findings;
-        IgnoredCodes = ignoredCodes;
+        var report = run.Report;
+        return JsonSerializer.Serialize(new JsonReport(
+            SchemaVersion,
+            report.Database,
+            new JsonServer(report.ServerVersion, report.ServerVersionNum),
+            report.AppRole,
+            report.TenantColumns,
+            report.IgnoredCodes,
+            new JsonSummary(run.Count(Severity.Error), run.Count(Severity.Warning), run.Count(Severity.Info), report.Tables.Count, report.Tables.Count(t => t.RowSecurity)),
+            [.. run.Findings.Select(f => new JsonFinding(f.Code, AuditReport.SeverityName(f.Severity), f.Object, f.Title, f.Why, f.Fix))]), JsonOptions);
     }
-
-    public AuditSnapshot Snapshot { get; }
-
-    /// <summary>The findings that were not ignored, ordered by code then object.</summary>
-    public IReadOnlyList<Finding> Findings { get; }
-
-    public IReadOnlyCollection<string> IgnoredCodes { get; }
-
-    public int Count(Severity severity) => Findings.Count(f => f.Severity == severity);
-
-    public int ExitCode => Count(Severity.Error) > 0 ? ExitCodes.Failure : ExitCodes.Success;
-
-    public string ToJson() => JsonSerializer.Serialize(new JsonReport(
-        SchemaVersion,
-        Snapshot.Database,
-        new JsonServer(Snapshot.ServerVersion, Snapshot.ServerVersionNum),
-        Snapshot.AppRole?.Name,
-        Snapshot.TenantColumns,
-        [.. IgnoredCodes.Order(StringComparer.Ordinal)],
-        new JsonSummary(Count(Severity.Error), Count(Severity.Warning), Count(Severity.Info), Snapshot.Tables.Count, Snapshot.Tables.Count(t => t.RlsEnabled)),
-        [.. Findings.Select(f => new JsonFinding(f.Code, SeverityName(f.Severity), f.Object, f.Title, f.Why, f.Fix))]), JsonOptions);
-
-    public static string SeverityName(Severity severity) => severity switch
-    {
-        Severity.Error => "error",
-        Severity.Warning => "warning",
-        _ => "info",
-    };
 
     private sealed record JsonReport(
         [property: JsonPropertyName("schemaVersion")] int SchemaVersion,

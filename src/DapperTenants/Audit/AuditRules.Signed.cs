@@ -1,4 +1,6 @@
-namespace DapperTenants.Cli.Audit;
+using DapperTenants.Catalog;
+
+namespace DapperTenants.Audit;
 
 /// <summary>The rule about where the policies take the tenant from: the raw setting, or the signed context's verifier.</summary>
 internal static partial class AuditRules
@@ -9,26 +11,26 @@ internal static partial class AuditRules
     // A permissive policy that reads current_setting lets whoever can set the setting choose the tenant: any SQL the
     // app login runs can. Where the signed context is installed, such a table is a hole in it (and shows a signed
     // application no rows): an error per table. Where it is not, one info finding says which tables would need it.
-    private static void CheckSignedContext(AuditSnapshot snapshot, Dictionary<long, TenantTable> tables, List<Finding> findings)
+    private static void CheckSignedContext(AuditCatalog catalog, List<AuditFinding> findings)
     {
-        var raw = snapshot.Policies
-            .Where(p => p.Permissive && p.ReadsRawSetting && tables.TryGetValue(p.TableOid, out var t) && t.RlsEnabled)
-            .GroupBy(p => p.TableOid)
-            .Select(g => (Table: tables[g.Key], Policies: g.ToList()))
-            .OrderBy(t => t.Table.Name, StringComparer.Ordinal)
+        var raw = catalog.Tables.Tables
+            .Where(t => t.RowSecurity)
+            .Select(t => (Table: t, Policies: t.Policies.Where(p => p.Permissive && p.ReadsRawSetting).ToList()))
+            .Where(t => t.Policies.Count > 0)
+            .OrderBy(t => t.Table.QuotedName, StringComparer.Ordinal)
             .ToList();
         if (raw.Count == 0)
         {
             return;
         }
 
-        if (snapshot.SignedContextInstalled)
+        if (catalog.SignedContextInstalled)
         {
             foreach (var (table, policies) in raw)
             {
-                var names = string.Join(", ", policies.Select(p => p.Name));
-                findings.Add(new(FindingCodes.RawTenantSetting, Severity.Error, table.Name,
-                    $"The policy {names} on {table.Name} takes the tenant from the raw setting, although the signed context is installed.",
+                var names = string.Join(", ", policies.Select(p => p.Quoted ?? p.Name));
+                findings.Add(new(AuditCodes.RawTenantSetting, AuditSeverity.Error, table.QuotedName,
+                    $"The policy {names} on {table.QuotedName} takes the tenant from the raw setting, although the signed context is installed.",
                     "Any SQL that runs as the app login can set the setting to another tenant and read or write that tenant's rows in this table; "
                     + "and an application that signs its tenant sees no rows here.",
                     "Apply the policies with the signed context: 'dapper-tenants apply --signing-key-file <key>' (PolicyInstaller.UseSignedContext)."));
@@ -37,9 +39,9 @@ internal static partial class AuditRules
             return;
         }
 
-        var listed = string.Join(", ", raw.Take(MaxListedTables).Select(t => t.Table.Name))
+        var listed = string.Join(", ", raw.Take(MaxListedTables).Select(t => t.Table.QuotedName))
             + (raw.Count > MaxListedTables ? $" and {raw.Count - MaxListedTables} more" : string.Empty);
-        findings.Add(new(FindingCodes.RawTenantSetting, Severity.Info, snapshot.Database,
+        findings.Add(new(AuditCodes.RawTenantSetting, AuditSeverity.Info, catalog.Database,
             $"{(raw.Count == 1 ? "1 protected table takes" : $"{raw.Count} protected tables take")} the tenant from the raw setting: {listed}.",
             "A custom setting is only as strong as the least careful statement on the connection: injected SQL, a query_to_xml string or a DO block "
             + "running as the app login can set it to another tenant and read that tenant's rows.",
