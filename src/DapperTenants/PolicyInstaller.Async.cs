@@ -76,7 +76,8 @@ public sealed partial class PolicyInstaller
             plan = PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered, signed.Signed).Plan;
         }
 
-        return Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser);
+        var hardening = await ReadHardeningAsync(connection, models, roles, cancellationToken).ConfigureAwait(false);
+        return WithHardening(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), hardening, roles, catalog.CurrentUser);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

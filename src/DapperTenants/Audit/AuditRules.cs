@@ -101,7 +101,7 @@ internal static partial class AuditRules
                 $"Lead the primary key with it (PRIMARY KEY ({column}, id)), or CREATE INDEX ON {t} ({column});"));
         }
 
-        foreach (var index in table.UniqueIndexes.Where(i => table.Tenant is { } tenant && i.Columns.Count > 0 && i.Columns[0] != tenant.Number))
+        foreach (var index in table.KeysWithoutTenant)
         {
             var kind = index.IsPrimaryKey ? "primary key" : "unique index";
             findings.Add(new(AuditCodes.UniqueIndexWithoutTenant, AuditSeverity.Warning, $"{index.Name} ON {t}",

@@ -221,7 +221,7 @@ internal static partial class CatalogReader
         string name, (bool Super, bool Bypass, string Quoted) role, List<AuditCatalog.TablePrivileges> privileges, List<uint> applying,
         (bool Temp, bool CreateSchema, string[] BuiltIns, string SearchPath, string[] Creatable, bool OwnSchema) hardening) => new(
             name, role.Quoted, Exists: true, role.Super, role.Bypass, privileges, applying.ToHashSet(), hardening.Temp, hardening.CreateSchema,
-            [.. hardening.BuiltIns.Where(SqlExecutingBuiltIns.Signatures.Select(s => "pg_catalog." + s).Contains)], hardening.SearchPath, hardening.Creatable, hardening.OwnSchema);
+            [.. hardening.BuiltIns.Where(SqlExecutingBuiltIns.Signatures.Select(s => "pg_catalog." + s).Contains).Order(StringComparer.Ordinal)], hardening.SearchPath, hardening.Creatable, hardening.OwnSchema);
 
     private static NpgsqlParameter OidArray(uint[] values) => new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Oid };
 

@@ -54,6 +54,69 @@ internal static partial class CatalogReader
         order by roots.idx, 2, 3, 4
         """;
 
+    // $1 schemas of the tables, $3 grantee roles, $4 the SQL-executing built-ins' names. A NULL ACL means the defaults (acldefault).
+    private const string HardeningFactsSql = """
+        with db as (select d.datdba, coalesce(d.datacl, acldefault('d', d.datdba)) as acl from pg_database d where d.datname = current_database())
+        select quote_ident(current_database()), pg_has_role(db.datdba, 'USAGE'),
+               exists (select from aclexplode(db.acl) a where a.grantee = 0 and a.privilege_type = 'TEMPORARY'),
+               array(select r.rolname::text from pg_roles r where r.rolname = any($3::text[])
+                     and exists (select from aclexplode(db.acl) a where a.grantee = r.oid and a.privilege_type = 'TEMPORARY') order by 1),
+               (select rolsuper from pg_roles where rolname = current_user),
+               array(select 'pg_catalog.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')' from pg_proc p
+                     where p.pronamespace = 'pg_catalog'::regnamespace and p.proname = any($4::text[])
+                       and exists (select from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a where a.grantee = 0 and a.privilege_type = 'EXECUTE')
+                     order by 1)
+        from db
+        """;
+
+    private const string HardeningSchemasSql = """
+        select n.nspname::text, pg_has_role(n.nspowner, 'USAGE'),
+               exists (select from aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a where a.grantee = 0 and a.privilege_type = 'CREATE'),
+               array(select r.rolname::text from pg_roles r where r.rolname = any($3::text[])
+                     and exists (select from aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a where a.grantee = r.oid and a.privilege_type = 'CREATE')
+                     order by 1)
+        from pg_namespace n
+        where n.nspname = any($1::text[])
+        order by 1
+        """;
+
+    /// <summary>What the hardening plan needs, in one round trip.</summary>
+    public static HardeningCatalog ReadHardening(NpgsqlConnection connection, IReadOnlyList<string> schemas, IReadOnlyList<string> roles)
+    {
+        using var batch = CreateHardeningBatch(connection, schemas, roles);
+        using var reader = batch.ExecuteReader();
+        var head = ReadSet(reader, ReadHardeningHead)[0];
+        return head with { Schemas = ReadSet(reader, ReadHardeningSchema) };
+    }
+
+    /// <summary>What the hardening plan needs, in one round trip.</summary>
+    public static async Task<HardeningCatalog> ReadHardeningAsync(
+        NpgsqlConnection connection, IReadOnlyList<string> schemas, IReadOnlyList<string> roles, CancellationToken cancellationToken)
+    {
+        var batch = CreateHardeningBatch(connection, schemas, roles);
+        await using var batchScope = batch.ConfigureAwait(false);
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
+        var head = (await ReadSetAsync(reader, ReadHardeningHead, cancellationToken).ConfigureAwait(false))[0];
+        return head with { Schemas = await ReadSetAsync(reader, ReadHardeningSchema, cancellationToken).ConfigureAwait(false) };
+    }
+
+    private static NpgsqlBatch CreateHardeningBatch(NpgsqlConnection connection, IReadOnlyList<string> schemas, IReadOnlyList<string> roles)
+    {
+        NpgsqlBatchCommand Command(string sql) => new(sql)
+        {
+            Parameters = { TextArray([.. schemas.Distinct()]), TextArray([]), TextArray([.. roles]), TextArray([.. SqlExecutingBuiltIns.Names]) },
+        };
+        return new NpgsqlBatch(connection) { BatchCommands = { Command(HardeningFactsSql), Command(HardeningSchemasSql) } };
+    }
+
+    private static HardeningCatalog ReadHardeningHead(NpgsqlDataReader r) => new(
+        r.GetString(0), r.GetBoolean(1), r.GetBoolean(2), r.GetFieldValue<string[]>(3), r.GetBoolean(4),
+        [.. r.GetFieldValue<string[]>(5).Where(SqlExecutingBuiltIns.Signatures.Select(s => "pg_catalog." + s).Contains).Order(StringComparer.Ordinal)], []);
+
+    private static HardeningCatalog.SchemaInfo ReadHardeningSchema(NpgsqlDataReader r) =>
+        new(r.GetString(0), r.GetBoolean(1), r.GetBoolean(2), r.GetFieldValue<string[]>(3));
+
     /// <summary>The installer's catalog, in one round trip.</summary>
     public static PolicyCatalog ReadForInstaller(NpgsqlConnection connection, CatalogRequest request, IReadOnlyList<string> roles)
     {

@@ -57,7 +57,8 @@ internal static partial class CatalogReader
         select a.attrelid, a.attname::text, a.attnum::int, format_type(a.atttypid, a.atttypmod), a.atttypid, a.attnotnull,
                case when $4 then quote_ident(a.attname) end,
                case when $4 then pg_get_expr(d.adbin, d.adrelid) end,
-               $4 and exists (select from pg_index i where i.indrelid = a.attrelid and i.indkey[0] = a.attnum)
+               $4 and exists (select from pg_index i where i.indrelid = a.attrelid and i.indkey[0] = a.attnum),
+               a.attidentity <> ''
         from tables t
         join pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
         left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
@@ -216,6 +217,7 @@ internal static partial class CatalogReader
             Quoted = r.IsDBNull(6) ? null : r.GetString(6),
             Default = r.IsDBNull(7) ? null : r.GetString(7),
             LeadsIndex = r.GetBoolean(8),
+            Identity = r.GetBoolean(9),
         });
 
     private static (uint Table, TablePolicy Policy) ReadPolicy(NpgsqlDataReader r) => (r.GetFieldValue<uint>(1), new TablePolicy(

@@ -61,6 +61,16 @@ internal sealed record ProtectedTable(string Schema, string Table, string Tenant
     /// <summary>The unique and primary-key indexes, read only with details (the installer and the audit).</summary>
     public IReadOnlyList<TableIndex> UniqueIndexes { get; init; } = [];
 
+    /// <summary>
+    /// The unique and primary-key indexes that do not lead on the tenant column: unique checks ignore Row-Level Security,
+    /// so an insert that fails tells one tenant that another has the key. Keys whose every column comes from a sequence
+    /// are left out: the shared sequence already shows which values exist (a documented limit).
+    /// </summary>
+    public IEnumerable<TableIndex> KeysWithoutTenant => Tenant is not { } tenant
+        ? []
+        : UniqueIndexes.Where(i => i.Columns.Count > 0 && i.Columns[0] != tenant.Number
+            && !i.Columns.All(c => ColumnFacts.FirstOrDefault(f => f.Number == c) is { FromSequence: true }));
+
     /// <summary>A partition.</summary>
     public bool IsPartition => ParentOid is not null;
 

@@ -7,17 +7,17 @@ namespace DapperTenants.Catalog;
 /// </summary>
 internal static class SqlExecutingBuiltIns
 {
-    /// <summary>Each function's signature in <c>pg_catalog</c>, with the argument types as <c>oidvectortypes</c> prints them.</summary>
+    /// <summary>Each function's signature, in ordinal order, in <c>pg_catalog</c>, with the argument types as <c>oidvectortypes</c> prints them.</summary>
     public static readonly IReadOnlyList<string> Signatures =
     [
-        "query_to_xml(text, boolean, boolean, text)",
-        "query_to_xmlschema(text, boolean, boolean, text)",
-        "query_to_xml_and_xmlschema(text, boolean, boolean, text)",
         "cursor_to_xml(refcursor, integer, boolean, boolean, text)",
         "cursor_to_xmlschema(refcursor, boolean, boolean, text)",
+        "query_to_xml(text, boolean, boolean, text)",
+        "query_to_xml_and_xmlschema(text, boolean, boolean, text)",
+        "query_to_xmlschema(text, boolean, boolean, text)",
+        "ts_rewrite(tsquery, text)",
         "ts_stat(text)",
         "ts_stat(text, text)",
-        "ts_rewrite(tsquery, text)",
     ];
 
     /// <summary>The functions' names, for a catalog query.</summary>

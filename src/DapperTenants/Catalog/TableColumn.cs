@@ -20,4 +20,10 @@ internal sealed record TableColumn(string Name, int Number, string Type, uint Ty
 
     /// <summary>Some index has this column as its leading column.</summary>
     public bool LeadsIndex { get; init; }
+
+    /// <summary>An identity column (<c>GENERATED … AS IDENTITY</c>).</summary>
+    public bool Identity { get; init; }
+
+    /// <summary>Its values come from a sequence: an identity column, or a default that calls <c>nextval</c> (serial).</summary>
+    public bool FromSequence => Identity || (Default?.StartsWith("nextval(", StringComparison.Ordinal) ?? false);
 }

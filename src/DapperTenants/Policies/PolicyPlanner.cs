@@ -127,6 +127,14 @@ internal sealed class PolicyPlanner
                 + $"every query without one. Create one, for example CREATE INDEX ON {name} ({Quote(model.TenantColumn)});");
         }
 
+        foreach (var index in root.KeysWithoutTenant)
+        {
+            _warnings.Add($"{name}: the {(index.IsPrimaryKey ? "primary key" : "unique index")} {index.Name} does not lead on the tenant column "
+                + $"{Quote(model.TenantColumn)}. Unique checks ignore Row-Level Security, so an insert that fails tells a tenant that another tenant has "
+                + $"that key (an existence oracle), and EXPLAIN's estimates over it leak other tenants' values. Lead it with the tenant column: "
+                + $"({Quote(model.TenantColumn)}, …).");
+        }
+
         if (!tenant.NotNull && !model.SharedRows)
         {
             _warnings.Add($"{name}: the tenant column {Quote(model.TenantColumn)} is nullable and SharedRows is off, so a row whose tenant is NULL "
