@@ -234,6 +234,49 @@ public class AuditTests
     }
 
     [Test]
+    public async Task The_apps_connection_string_names_the_app_role_and_a_pool_without_session_reset_is_a_warning()
+    {
+        var app = new NpgsqlConnectionStringBuilder(_clean.AppConnectionString) { NoResetOnClose = true }.ConnectionString;
+        var run = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--app-connection", app, "--ignore", IgnoreServerAndRawSetting, "--json");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        Findings(run.Out).ShouldBe([("DT090", "warning", "connection string")]);
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("appRole").GetString().ShouldBe(_clean.AppRole);
+        run.Out.ShouldNotContain(_clean.Password, Case.Sensitive, "the report never shows the connection string's password");
+
+        var reset = await CliRun.RunAsync("audit", "--connection", _clean.OwnerConnectionString, "--app-connection", _clean.AppConnectionString, "--ignore", IgnoreServerAndRawSetting, "--json");
+        Findings(reset.Out).ShouldBeEmpty("Npgsql's default resets the session when a connection returns to the pool");
+    }
+
+    [Test]
+    public async Task The_markdown_report_is_a_document_with_a_table_and_a_section_per_finding()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServerAndRawSetting, "--format", "markdown");
+        run.ExitCode.ShouldBe(1, run.ToString());
+        run.Out.ShouldStartWith($"# Audit of `{_planted.Name}`");
+        run.Out.ShouldContain("| Severity | Code | Object | Finding |\n| --- | --- | --- | --- |\n| error | DT001 | public.no_rls | Row-Level Security is disabled on a table with the tenant column tenant. |".Replace("\n", Environment.NewLine, StringComparison.Ordinal));
+        run.Out.ShouldContain("## DT001 error: `public.no_rls`");
+        run.Out.ShouldContain("- **Fix:** ALTER TABLE public.no_rls ENABLE ROW LEVEL SECURITY;");
+        run.Out.TrimEnd().ShouldEndWith("10 errors, 11 warnings, 0 info.");
+    }
+
+    [Test]
+    public async Task The_sarif_report_has_a_rule_per_code_and_a_result_per_finding()
+    {
+        var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServerAndRawSetting, "--format", "sarif");
+        run.ExitCode.ShouldBe(1, run.ToString());
+        using var sarif = JsonDocument.Parse(run.Out);
+        sarif.RootElement.GetProperty("version").GetString().ShouldBe("2.1.0");
+        var sarifRun = sarif.RootElement.GetProperty("runs")[0];
+        sarifRun.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray().Select(r => r.GetProperty("id").GetString())
+            .ShouldBe(AuditCodes.Descriptions.Keys);
+        var results = sarifRun.GetProperty("results").EnumerateArray().ToList();
+        results.Select(r => (r.GetProperty("ruleId").GetString()!, r.GetProperty("locations")[0].GetProperty("logicalLocations")[0].GetProperty("name").GetString()!))
+            .ShouldBe(AuditDatabases.PlantedFindings(_planted.AppRole));
+        results.Select(r => r.GetProperty("level").GetString()).Distinct().Order().ShouldBe(["error", "warning"]);
+    }
+
+    [Test]
     public async Task The_json_report_has_the_documented_shape()
     {
         var run = await CliRun.RunAsync("audit", "--connection", _planted.OwnerConnectionString, "--app-role", _planted.AppRole, "--ignore", IgnoreServerAndRawSetting, "--json");

@@ -35,6 +35,25 @@ public class PolicyCommandTests
     }
 
     [Test]
+    public async Task Script_with_harden_adds_the_hardening_section_and_keep_temporary_needs_harden()
+    {
+        var run = await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly, "--grant-to", "app_login", "--harden", "--keep-temporary", "reporting");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Out.ShouldContain("-- Hardening (PolicyInstaller.Harden()): what the app login may do besides reading and writing rows.");
+        run.Out.ShouldContain("EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM %I', current_database(), 'app_login');");
+        run.Out.ShouldContain("EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO %I', current_database(), 'reporting');");
+        run.Out.ShouldContain("REVOKE CREATE ON SCHEMA \"public\" FROM \"app_login\";");
+        run.Out.ShouldContain("REVOKE EXECUTE ON FUNCTION pg_catalog.query_to_xml(text, boolean, boolean, text) FROM PUBLIC;");
+
+        var plain = await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly);
+        plain.Out.ShouldNotContain("Hardening");
+
+        var keepAlone = await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly, "--keep-temporary", "reporting");
+        keepAlone.ExitCode.ShouldBe(2, keepAlone.ToString());
+        keepAlone.Err.ShouldContain("--keep-temporary needs --harden.");
+    }
+
+    [Test]
     public async Task Script_uses_the_given_setting_name()
     {
         var run = await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly, "--setting", "app.tenant_id");
