@@ -1,8 +1,7 @@
-using DapperTenants.Tests.Signed;
 using DapperTenants.Tests.Support;
 using Npgsql;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Cli.Tests;
 
 /// <summary>
 /// plan, apply and script with the signed context: the key from an environment variable or a file (never a
@@ -16,7 +15,12 @@ public sealed class SignedCommandTests
         create table projects (tenant_id text not null, id int not null, name text not null, primary key (tenant_id, id));
         """;
 
-    private static readonly string KeyHex = Convert.ToHexStringLower(SignedDatabase.Key);
+    /// <summary>The signing keys of the tests: 32 and 40 bytes.</summary>
+    private static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+
+    private static readonly byte[] OtherKey = [.. Enumerable.Range(101, 40).Select(i => (byte)i)];
+
+    private static readonly string KeyHex = Convert.ToHexStringLower(Key);
 
     private readonly List<string> _variables = [];
     private readonly List<string> _files = [];
@@ -47,7 +51,7 @@ public sealed class SignedCommandTests
     [TestCase("raw")]
     public async Task Script_reads_a_key_file_as_hex_base64_or_raw_bytes_and_includes_it_on_request(string format)
     {
-        var key = format == "raw" ? [.. SignedDatabase.Key.Select(b => (byte)(b | 0x80))] : SignedDatabase.Key;
+        var key = format == "raw" ? [.. Key.Select(b => (byte)(b | 0x80))] : Key;
         var content = format switch
         {
             "hex" => System.Text.Encoding.ASCII.GetBytes(KeyHex + "\n"),
@@ -81,10 +85,9 @@ public sealed class SignedCommandTests
         (apply.Out + apply.Err).ShouldNotContain(KeyHex, Case.Insensitive);
         plan.ExitCode.ShouldBe(0, plan.ToString());
         plan.Out.ShouldContain("No drift: the database matches the [Rls] types.");
-        await using var app = new NpgsqlConnection(database.AppConnectionString);
-        await app.OpenAsync();
-        await app.ExecuteAsync("select set_config('dapper_tenants.tenant', @token, false)", new { token = SignedDatabase.Minter().TokenFor("acme") });
-        (await app.QueryAsync<int>("select id from invoices")).ShouldBe([1]);
+        await using var tenants = database.CreateTenantDataSource(configureOptions: o => o.SigningKey = Key);
+        await using var acme = await tenants.OpenAsync("acme");
+        (await acme.QueryAsync<int>("select id from invoices")).ShouldBe([1], "the application signs with the key apply installed");
     }
 
     [Test]
@@ -94,7 +97,7 @@ public sealed class SignedCommandTests
         await database.ExecuteAsOwnerAsync(Tables);
         string[] common = ["--assembly", CliRun.SampleAssembly, "--connection", database.OwnerConnectionString, "--grant-to", database.AppRole];
         (await CliRun.RunAsync(["apply", .. common, "--signing-key-env", Variable(KeyHex)])).ExitCode.ShouldBe(0);
-        string[] rotated = [.. common, "--signing-key-file", KeyFile(System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SignedDatabase.OtherKey))),
+        string[] rotated = [.. common, "--signing-key-file", KeyFile(System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(OtherKey))),
             "--signing-key-id", "k2"];
 
         var plan = await CliRun.RunAsync(["plan", .. rotated]);
@@ -105,7 +108,7 @@ public sealed class SignedCommandTests
         plan.ExitCode.ShouldBe(1, plan.ToString());
         plan.Out.ShouldContain("SELECT \"dapper_tenants\".\"install_signing_key\"('k2', $1); -- $1: the signing key, bound when applied and never printed");
         plan.Out.ShouldContain("warning: The signing key 'default' is installed but not given to UseSignedContext");
-        plan.Out.ShouldNotContain(Convert.ToHexStringLower(SignedDatabase.OtherKey), Case.Insensitive);
+        plan.Out.ShouldNotContain(Convert.ToHexStringLower(OtherKey), Case.Insensitive);
         retire.ExitCode.ShouldBe(0, retire.ToString());
         retire.Out.ShouldContain("signing key 'default' retired");
         after.ExitCode.ShouldBe(0, after.ToString());
@@ -136,7 +139,7 @@ public sealed class SignedCommandTests
             (["--signing-key-env", shortKey], $"--signing-key-env {shortKey}: the key is 16 bytes; a signing key needs at least 32 (generate one with: openssl rand -hex 32)."),
             (["--signing-key-env", notHex], $"--signing-key-env {notHex}: the value is neither hex nor base64."),
             (["--signing-key-file", file], $"--signing-key-file {Path.GetFileName(file)}: the key is 20 bytes; a signing key needs at least 32 (generate one with: openssl rand -hex 32)."),
-            (["--signing-key-env", good, "--signing-key-file", KeyFile(SignedDatabase.Key)], "--signing-key-env and --signing-key-file are two sources for one key: give one."),
+            (["--signing-key-env", good, "--signing-key-file", KeyFile(Key)], "--signing-key-env and --signing-key-file are two sources for one key: give one."),
             (["--signing-key-id", "k2"], "--signing-key-id names the key of --signing-key-env or --signing-key-file: give one of them too."),
             (["--include-signing-key"], "--include-signing-key writes the key of --signing-key-env or --signing-key-file into the script: give one of them too."),
             (["--signing-key-env", good, "--signing-key-id", "Key-2"], "--signing-key-id 'Key-2' is not a valid key id: use 1 to 32 lower case letters, digits and underscores, such as 'default' or 'k2026_05'."),

@@ -1,4 +1,4 @@
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Cli.Tests;
 
 /// <summary>The SQL that builds the audit tests' databases: one with every problem planted, one clean.</summary>
 public static class AuditDatabases

@@ -2,7 +2,7 @@ using DapperTenants.Cli;
 using DapperTenants.Cli.Installer;
 using DapperTenants.Tests.Support;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Cli.Tests;
 
 [Category(Categories.Unit)]
 public class AppAssemblyTests

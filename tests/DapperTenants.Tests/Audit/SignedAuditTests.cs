@@ -1,8 +1,7 @@
-using System.Text.Json;
 using DapperTenants.Tests.Signed;
 using DapperTenants.Tests.Support;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Tests.Audit;
 
 /// <summary>DT070 from a live catalog: which protected tables still take the tenant from the raw setting.</summary>
 public sealed class SignedAuditTests
@@ -24,11 +23,10 @@ public sealed class SignedAuditTests
         none.ShouldBe([("DT070", "info", unsigned.Database.Name)]);
     }
 
-    private static async Task<List<(string Code, string Severity, string Object)>> AuditAsync(SignedDatabase db)
+    private static async Task<List<(string Code, string Severity, string Target)>> AuditAsync(SignedDatabase db)
     {
-        var run = await CliRun.RunAsync("audit", "--connection", db.Database.OwnerConnectionString, "--app-role", db.AppRole, "--json", "--ignore", "DT021,DT060,DT061,DT080,DT081");
-        using var document = JsonDocument.Parse(run.Out);
-        return [.. document.RootElement.GetProperty("findings").EnumerateArray()
-            .Select(f => (f.GetProperty("code").GetString()!, f.GetProperty("severity").GetString()!, f.GetProperty("object").GetString()!))];
+        var options = new TenantAuditOptions { AppRole = db.AppRole, IgnoredCodes = ["DT021", "DT060", "DT061", "DT080", "DT081"] };
+        var report = await new TenantAudit(db.Owner, options).RunAsync();
+        return [.. report.Findings.Select(f => (f.Code, AuditReport.SeverityName(f.Severity), f.Target))];
     }
 }

@@ -1,6 +1,6 @@
 using DapperTenants.Cli;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Cli.Tests;
 
 /// <summary>The outcome of one in-process run of the <c>dapper-tenants</c> command.</summary>
 public sealed record CliRun(int ExitCode, string Out, string Err)

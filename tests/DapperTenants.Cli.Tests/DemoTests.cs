@@ -5,7 +5,7 @@ using DapperTenants.Cli.Demo;
 using DapperTenants.Tests.Support;
 using Npgsql;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Cli.Tests;
 
 /// <summary>The README's first command, end to end on the test server. It uses the real installer and guard.</summary>
 [Category(Categories.Database)]

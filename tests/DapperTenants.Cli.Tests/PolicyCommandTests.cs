@@ -2,7 +2,7 @@ using DapperTenants.Testing;
 using DapperTenants.Tests.Support;
 using Npgsql;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Cli.Tests;
 
 /// <summary>
 /// plan, apply and script over the sample assembly (Invoice → invoices.tenant, Project → projects.tenant_id).

@@ -1,6 +1,6 @@
 using DapperTenants.Tests.Support;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Cli.Tests;
 
 [Category(Categories.Unit)]
 public class CliUsageTests

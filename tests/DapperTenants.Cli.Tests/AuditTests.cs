@@ -3,7 +3,7 @@ using DapperTenants.Testing;
 using DapperTenants.Tests.Support;
 using Npgsql;
 
-namespace DapperTenants.Tests.Cli;
+namespace DapperTenants.Cli.Tests;
 
 [Category(Categories.Database)]
 public class AuditTests
