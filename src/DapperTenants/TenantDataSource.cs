@@ -141,7 +141,6 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
             if (NeedsCatalog)
             {
                 var catalog = CatalogReader.Read(inner, Options.SettingName);
-                RefuseNonStandardStrings(inner);
                 if (Minter is not null)
                 {
                     SignedContextCheck.Run(inner, Minter);
@@ -181,7 +180,6 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
             if (NeedsCatalog)
             {
                 var catalog = await CatalogReader.ReadAsync(inner, Options.SettingName, cancellationToken).ConfigureAwait(false);
-                RefuseNonStandardStrings(inner);
                 if (Minter is not null)
                 {
                     await SignedContextCheck.RunAsync(inner, Minter, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -375,16 +373,15 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     /// it off, a backslash escapes a quote, and a statement can hide inside what the guard takes for a string.
     /// </summary>
     /// <remarks>
-    /// Checked with the catalog read (the first open, and the first after <see cref="RefreshCatalog"/>): after a statement, so
-    /// that Npgsql's lazy reset has run and the value is the login's default, which is what can be off. Changing it in a
-    /// session is refused by the guard.
+    /// Read by the catalog query (the first open, and the first after <see cref="RefreshCatalog"/>), after Npgsql's lazy
+    /// reset has run, so the value is the login's default, which is what can be off. Changing it in a session is refused
+    /// by the guard.
     /// </remarks>
-    private void RefuseNonStandardStrings(Npgsql.NpgsqlConnection inner)
+    private void RefuseNonStandardStrings(TenantCatalog catalog)
     {
-        if (Options.GuardMode == TenantGuardMode.Throw
-            && inner.PostgresParameters.TryGetValue("standard_conforming_strings", out var value)
-            && !string.Equals(value, "on", StringComparison.OrdinalIgnoreCase))
+        if (Options.GuardMode == TenantGuardMode.Throw && !catalog.StandardConformingStrings)
         {
+            const string value = "off";
             throw new TenantIsolationException(
                 $"The server session has standard_conforming_strings = {value}, so a backslash in a string literal escapes a quote and the "
                 + "guard could misread where a string ends. Remove the setting from the role, database or server configuration "
@@ -394,6 +391,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
 
     private void Learn(TenantCatalog catalog)
     {
+        RefuseNonStandardStrings(catalog);
         if ((catalog.IsSuperuser || catalog.BypassesRls) && !Options.AllowPrivilegedRole)
         {
             var what = catalog.IsSuperuser ? "a superuser" : "a role with BYPASSRLS";

@@ -93,7 +93,8 @@ internal static partial class CatalogReader
         """;
 
     private const string RoleSql = """
-        select r.rolname, r.rolsuper, r.rolbypassrls, coalesce((current_schemas(false))[1], 'public')
+        select r.rolname, r.rolsuper, r.rolbypassrls, coalesce((current_schemas(false))[1], 'public'),
+               current_setting('standard_conforming_strings') = 'on'
         from pg_roles r where r.rolname = current_user
         """;
 
@@ -105,10 +106,10 @@ internal static partial class CatalogReader
         AddTableCommands(batch, request);
         using var reader = batch.ExecuteReader();
         reader.Read();
-        var (role, super, bypass, schema) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetString(3));
+        var (role, super, bypass, schema, standardStrings) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetString(3), reader.GetBoolean(4));
         reader.NextResult();
         var tables = ReadTableSets(reader, request);
-        return new TenantCatalog(role, super, bypass, schema, tables.Where(t => t.IsProtected));
+        return new TenantCatalog(role, super, bypass, schema, tables.Where(t => t.IsProtected)) { StandardConformingStrings = standardStrings };
     }
 
     /// <summary>The first open of a data source: the login's attributes and the protected tables, in one round trip.</summary>
@@ -121,10 +122,10 @@ internal static partial class CatalogReader
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var (role, super, bypass, schema) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetString(3));
+        var (role, super, bypass, schema, standardStrings) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetString(3), reader.GetBoolean(4));
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         var tables = await ReadTableSetsAsync(reader, request, cancellationToken).ConfigureAwait(false);
-        return new TenantCatalog(role, super, bypass, schema, tables.Where(t => t.IsProtected));
+        return new TenantCatalog(role, super, bypass, schema, tables.Where(t => t.IsProtected)) { StandardConformingStrings = standardStrings };
     }
 
     /// <summary>Every table of the model that <paramref name="request"/> reaches, in one round trip.</summary>

@@ -25,6 +25,9 @@ internal sealed class TenantCatalog
 
     public bool BypassesRls { get; }
 
+    /// <summary>Whether the login's sessions start with <c>standard_conforming_strings = on</c>, as the guard reads SQL.</summary>
+    public bool StandardConformingStrings { get; init; } = true;
+
     /// <summary>The first existing schema of the login's <c>search_path</c>, where unqualified names usually resolve.</summary>
     public string DefaultSchema { get; }
 
