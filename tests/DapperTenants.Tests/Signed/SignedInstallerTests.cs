@@ -1,5 +1,4 @@
 using DapperTenants.Policies;
-using DapperTenants.Tests.Policies;
 using DapperTenants.Tests.Support;
 using Npgsql;
 using static DapperTenants.Tests.Signed.SignedDatabase;
@@ -47,7 +46,7 @@ public sealed class SignedInstallerTests
             $"{Docs}: default reads the raw setting; the model reads the signed context",
         ]);
         plan.Errors.ShouldBeEmpty();
-        plan.OtherThanKeys().ShouldBeEmpty();
+        plan.Warnings.ShouldBeEmpty();
     }
 
     [Test]
@@ -143,7 +142,7 @@ public sealed class SignedInstallerTests
         install.Steps.Select(s => s.ToString()).ShouldBe([$"{KeyTable}: signing key 'k2' missing"]);
         bothValid.ShouldBe((Acme, Acme));
         reminder.IsEmpty.ShouldBeTrue();
-        reminder.OtherThanKeys().ShouldBe([
+        reminder.Warnings.ShouldBe([
             "The signing key 'default' is installed but not given to UseSignedContext: tokens signed with it still verify. Once no application "
             + "signs with it, retire it with RetireSigningKey(\"default\") (dapper-tenants apply --retire-signing-key default)."]);
         retire.Steps.Select(s => s.ToString()).ShouldBe([$"{KeyTable}: signing key 'default' retired"]);
@@ -202,7 +201,7 @@ public sealed class SignedInstallerTests
 
         var plan = await new PolicyInstaller(db.Owner).Add<SignedOrder>().Add<SignedDoc>().UseSignedContext(Key).PlanAsync();
 
-        plan.OtherThanKeys().ShouldBe([
+        plan.Warnings.ShouldBe([
             "No role was given to GrantTo, and only the owner may execute \"dapper_tenants\".\"tenant_of\"(text): the application's login sees no rows "
             + "until it may. Call GrantTo(\"<login>\") (dapper-tenants --grant-to), or run: GRANT USAGE ON SCHEMA \"dapper_tenants\" TO \"<the application's login>\"; "
             + "GRANT EXECUTE ON FUNCTION \"dapper_tenants\".\"tenant_of\"(text) TO \"<the application's login>\"; "
