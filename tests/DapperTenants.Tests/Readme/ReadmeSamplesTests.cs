@@ -23,11 +23,9 @@ public partial class ReadmeSamplesTests
         .SelectMany(document => SampleMarker().Matches(File.ReadAllText(document).Replace("\r\n", "\n", StringComparison.Ordinal)))
         .Select(m => new TestCaseData(m.Groups["name"].Value, m.Groups["body"].Value).SetName($"The_readme_sample_{m.Groups["name"].Value.Replace('-', '_')}_is_compiled_and_run_by_a_test"));
 
-    /// <summary>Samples whose code lives in a test source of another project (the ASP.NET Core app, its tests): <c>&lt;!-- sample run by: path --&gt;</c>.</summary>
-    public static IEnumerable<TestCaseData> RunBySamples() => ReadmeFile.Documents
-        .SelectMany(document => RunByMarker().Matches(File.ReadAllText(document).Replace("\r\n", "\n", StringComparison.Ordinal))
-            .Select((m, i) => new TestCaseData(ReadmeFile.Relative(document), m.Groups["path"].Value, m.Groups["body"].Value)
-                .SetName($"The_sample_{i + 1}_of_{Path.GetFileNameWithoutExtension(document).Replace('-', '_')}_is_in_{Path.GetFileNameWithoutExtension(m.Groups["path"].Value)}")));
+    public static IEnumerable<TestCaseData> Files() => ReadmeFile.Documents
+        .SelectMany(document => FileMarker().Matches(File.ReadAllText(document).Replace("\r\n", "\n", StringComparison.Ordinal)))
+        .Select(m => new TestCaseData(m.Groups["path"].Value, m.Groups["body"].Value).SetName($"The_readme_block_of_{Path.GetFileNameWithoutExtension(m.Groups["path"].Value)}_is_that_file"));
 
     public static IEnumerable<string> Documents() => ReadmeFile.Documents.Select(ReadmeFile.Relative);
 
@@ -36,8 +34,8 @@ public partial class ReadmeSamplesTests
     {
         var text = File.ReadAllText(Path.Combine(ReadmeFile.Root, document)).Replace("\r\n", "\n", StringComparison.Ordinal);
         var blocks = Regex.Count(text, "^```csharp$", RegexOptions.Multiline);
-        (SampleMarker().Count(text) + RunByMarker().Count(text) + NotRunMarker().Count(text)).ShouldBe(blocks,
-            $"each ```csharp block of {document} needs a <!-- sample: name --> or <!-- sample run by: path --> line before it");
+        (SampleMarker().Count(text) + FileMarker().Count(text) + NotRunMarker().Count(text)).ShouldBe(blocks,
+            $"each ```csharp block of {document} needs a <!-- sample: name --> or <!-- file: path --> line before it");
     }
 
     [Test]
@@ -59,19 +57,18 @@ public partial class ReadmeSamplesTests
         Samples().Count().ShouldBeGreaterThan(5);
     }
 
-    [TestCaseSource(nameof(RunBySamples))]
-    public void Sample_run_by(string document, string path, string sample)
+    /// <summary>
+    /// A block marked <c>&lt;!-- file: path --&gt;</c> shows a whole source file of another project of the solution (a
+    /// sample app, a worker), which the build compiles and that project's tests run: it must equal that file, namespace,
+    /// <c>using</c> directives and XML doc comments aside.
+    /// </summary>
+    [TestCaseSource(nameof(Files))]
+    public void File_block(string path, string block)
     {
         var file = Path.Combine(ReadmeFile.Root, path);
-        File.Exists(file).ShouldBeTrue($"{document} says a sample is run by {path}, which does not exist");
-        var source = Code(File.ReadAllText(file).Replace("\r\n", "\n", StringComparison.Ordinal));
-        var position = 0;
-        foreach (var line in Code(sample))
-        {
-            var found = source.IndexOf(line, position);
-            found.ShouldBeGreaterThanOrEqualTo(0, $"{path} lacks (in order) this line of {document}'s sample: {line}");
-            position = found + 1;
-        }
+        File.Exists(file).ShouldBeTrue($"the documentation shows {path}, which does not exist");
+        static List<string> Lines(string text) => Code(text).Where(l => !l.StartsWith("namespace ", StringComparison.Ordinal) && !l.StartsWith("///", StringComparison.Ordinal)).ToList();
+        Lines(File.ReadAllText(file).Replace("\r\n", "\n", StringComparison.Ordinal)).ShouldBe(Lines(block), $"the documentation's block must equal {path}");
     }
 
     [TestCaseSource(nameof(Samples))]
@@ -276,8 +273,8 @@ public partial class ReadmeSamplesTests
     [GeneratedRegex("^<!-- sample: (?<name>[a-z0-9-]+) -->\\n```csharp\\n(?<body>.*?)^```$", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex SampleMarker();
 
-    [GeneratedRegex("^<!-- sample run by: (?<path>[A-Za-z0-9_./-]+) -->\\n```csharp\\n(?<body>.*?)^```$", RegexOptions.Singleline | RegexOptions.Multiline)]
-    private static partial Regex RunByMarker();
+    [GeneratedRegex("^<!-- file: (?<path>[A-Za-z0-9_./-]+) -->\\n```csharp\\n(?<body>.*?)^```$", RegexOptions.Singleline | RegexOptions.Multiline)]
+    private static partial Regex FileMarker();
 
     [GeneratedRegex("^<!-- sample not run: (?<why>[^>]+) -->\\n```csharp\\n", RegexOptions.Multiline)]
     private static partial Regex NotRunMarker();
