@@ -16,7 +16,7 @@ fi
 
 lines=$(mktemp)
 temporary+=("$lines")
-for prefix in 'leak fuzzer: ' 'attack statements tried: ' 'faults injected and survived: ' 'restart under load: '; do
+for prefix in 'leak fuzzer: ' 'attack statements tried ' 'faults injected and survived: ' 'restart under load: '; do
   grep -E "^ *${prefix}" "$log" | sed -E 's/^ +//' | awk '!seen[$0]++' >> "$lines" || true
 done
 if [ ! -s "$lines" ]; then

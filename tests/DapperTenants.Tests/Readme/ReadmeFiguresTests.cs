@@ -23,8 +23,8 @@ public partial class ReadmeFiguresTests
     private static int FaultCases => typeof(FaultTests).GetMethods()
         .Sum(m => m.GetCustomAttributes<TestCaseAttribute>().Count() + (m.IsDefined(typeof(TestAttribute)) ? 1 : 0));
 
-    private static Dictionary<AttackTests.Outcome, int> AttackCounts =>
-        Enum.GetValues<AttackTests.Outcome>().ToDictionary(o => o, o => AttackTests.Cases.Count(c => c.Expected == o));
+    private static Dictionary<AttackTests.Outcome, int> AttackCounts(AttackMode mode) =>
+        Enum.GetValues<AttackTests.Outcome>().ToDictionary(o => o, o => AttackTests.Cases.Count(c => c.In(mode) == o));
 
     [Test]
     public void The_leak_fuzzer_row_states_the_fuzzers_constants()
@@ -32,7 +32,8 @@ public partial class ReadmeFiguresTests
         var row = Row("leak fuzzer");
         row.ShouldContain($"{LeakFuzzerTests.Workers} workers, {LeakFuzzerTests.Tenants} tenants");
         row.ShouldContain($"{LeakFuzzer.CanariesPerTenant} canary rows per tenant");
-        row.ShouldContain(string.Create(CultureInfo.InvariantCulture, $"{LeakFuzzerTests.Setups.Length} pooling setups × {LeakFuzzerTests.DefaultOperations:N0} operations"));
+        row.ShouldContain(string.Create(CultureInfo.InvariantCulture,
+            $"{LeakFuzzerTests.Setups.Length / 2} pooling setups × {LeakFuzzerTests.DefaultOperations:N0} operations, and the same setups under the signed context × {LeakFuzzerTests.DefaultSignedOperations:N0}"));
         row.ShouldContain(string.Create(CultureInfo.InvariantCulture,
             $"at most {LeakFuzzerTests.MaxCollateralShare * 100:0}% of operations as collateral and {LeakFuzzerTests.MaxDeliberateShare * 100:0}% on purpose"));
     }
@@ -46,11 +47,17 @@ public partial class ReadmeFiguresTests
     [Test]
     public void The_attack_row_counts_the_attack_cases_by_outcome()
     {
-        var counts = AttackCounts;
-        Row("attack statements").ShouldContain(
+        var counts = AttackCounts(AttackMode.RawSetting);
+        var signed = AttackCounts(AttackMode.SignedContext);
+        var guardOff = AttackCounts(AttackMode.SignedContextGuardOff);
+        var row = Row("attack statements");
+        row.ShouldContain(
             $"{AttackTests.Cases.Count()} attempts: {counts[AttackTests.Outcome.Guard]} refused by the guard, {counts[AttackTests.Outcome.Refused]} by the server, "
             + $"{counts[AttackTests.Outcome.NpgsqlRefused]} by Npgsql (`COPY … TO` in a regular command), {counts[AttackTests.Outcome.NoForeignRows]} ran with no foreign row, "
             + $"{counts[AttackTests.Outcome.KnownLimit]} documented limits");
+        row.ShouldContain($"under the signed context, {signed[AttackTests.Outcome.KnownLimit]} documented limits");
+        row.ShouldContain(
+            $"with the guard off as well, {guardOff[AttackTests.Outcome.OnlyTheGuardStops]} that only the guard stops and {guardOff[AttackTests.Outcome.KnownLimit]} documented limits");
     }
 
     [Test]
@@ -69,13 +76,18 @@ public partial class ReadmeFiguresTests
             int.Parse(m.Groups["canaries"].Value, CultureInfo.InvariantCulture).ShouldBe(LeakFuzzerTests.Tenants * LeakFuzzer.CanariesPerTenant);
         }
 
-        var counts = AttackCounts;
-        lines.ShouldContain(l => l.StartsWith(
-            $"attack statements tried: {AttackTests.Cases.Count()} ({string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"))}); foreign values seen: ", StringComparison.Ordinal)
-            && l.EndsWith(" in the known limits, 0 outside them", StringComparison.Ordinal));
+        var modes = Enum.GetValues<AttackMode>();
+        foreach (var mode in modes)
+        {
+            var counts = AttackCounts(mode);
+            lines.ShouldContain(l => l.StartsWith(
+                $"attack statements tried ({AttackTests.Describe(mode)}): {AttackTests.Cases.Count()} ({string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"))}); foreign values seen: ", StringComparison.Ordinal)
+                && l.EndsWith(" in the documented limits, 0 outside them", StringComparison.Ordinal), $"the {AttackTests.Describe(mode)} attack line");
+        }
+
         lines.ShouldContain($"faults injected and survived: {FaultCases}");
         lines.Count(l => RestartLine().IsMatch(l)).ShouldBe(1);
-        lines.Length.ShouldBe(fuzzer.Count + 3, "nothing else");
+        lines.Length.ShouldBe(fuzzer.Count + modes.Length + 2, "nothing else");
     }
 
     [GeneratedRegex(@"^leak fuzzer: (?<setup>.+): seed (?<seed>\d+), \d+ sessions, (?<operations>\d+) operations \(\d+ succeeded, \d+ failed on purpose = [\d.]+ %, \d+ collateral = [\d.]+ %\), \d+ rows read and \d+ foreign counts checked, \d+ rows and (?<canaries>\d+) canaries verified, 0 leaks$")]
