@@ -74,6 +74,10 @@ internal static class ContextCost
                 ContextCostForm.Batch("SetLocalToken_Literal_InTransaction", "first statement of an explicit transaction", "Reference_Select1_InTransaction", Open(), prepared: false, transaction: true, ContextStatement.SetLocal, SignedBench.SettingName, i => tokens[tenants[i & 4095]]),
                 ContextCostForm.Batch("Reference_Select1_Prepared_InTransaction", "first statement of an explicit transaction", null, Open(), prepared: true, transaction: true),
                 ContextCostForm.Batch("SetConfig_Prepared_InTransaction", "first statement of an explicit transaction", "Reference_Select1_Prepared_InTransaction", Open(), prepared: true, transaction: true, ContextStatement.SetConfig, Setting, i => tenants[i & 4095]),
+                ContextCostForm.Scalar("Reference_SelectText", "one statement, setting set for the session", null, Open(), SignedBench.SettingName, tokens[dataset.Tenant(tenantIndex)], "select 'x'::text"),
+                ContextCostForm.Scalar("Verifier_Call", "one statement, setting set for the session", "Reference_SelectText", Open(), SignedBench.SettingName, tokens[dataset.Tenant(tenantIndex)], $"select dapper_tenants.tenant_of('{SignedBench.SettingName}')"),
+                ContextCostForm.Scalar("Reference_SelectText_InTransaction", "one statement, 100 per explicit transaction", null, Open(), SignedBench.SettingName, tokens[dataset.Tenant(tenantIndex)], "select 'x'::text", statementsPerTransaction: 100),
+                ContextCostForm.Scalar("Verifier_Call_InTransaction", "one statement, 100 per explicit transaction", "Reference_SelectText_InTransaction", Open(), SignedBench.SettingName, tokens[dataset.Tenant(tenantIndex)], $"select dapper_tenants.tenant_of('{SignedBench.SettingName}')", statementsPerTransaction: 100),
                 ContextCostForm.Point("Reference_PointQuery_Unsigned", "point query, setting set for the session", null, Open(), Setting, dataset.Tenant(tenantIndex), PointUnsigned, keys, prepared: false),
                 ContextCostForm.Point("Verifier_PointQuery_Signed", "point query, setting set for the session", "Reference_PointQuery_Unsigned", Open(), SignedBench.SettingName, tokens[dataset.Tenant(tenantIndex)], PointSigned, keys, prepared: false),
                 ContextCostForm.Point("Reference_PointQuery_Unsigned_Prepared", "point query, setting set for the session", null, Open(), Setting, dataset.Tenant(tenantIndex), PointUnsigned, keys, prepared: true),
@@ -94,7 +98,7 @@ internal static class ContextCost
 
             report.AppendLine();
             report.AppendLine("Per statement = this form's server CPU per operation − its reference's (the same operation without the context statement).");
-            report.AppendLine("Verifier_* rows: the signed policy's extra server CPU per statement (the verifier, once per statement as an init plan).");
+            report.AppendLine("Verifier_Call: the verifier called alone, one statement (one implicit transaction) per call. Verifier_PointQuery_*: the signed policy's extra server CPU per statement (the verifier, once per statement as an init plan).");
             AppendVerifierLoop(report, Open(), tokens[dataset.Tenant(tenantIndex)], Math.Max(1000, operations * 2));
         }
         finally

@@ -68,13 +68,7 @@ internal sealed class ContextCostForm
     /// <summary>A point query by primary key on a connection whose setting was set once for the session.</summary>
     public static ContextCostForm Point(string name, string situation, string? reference, NpgsqlConnection connection, string setting, string value, string sql, OrderKey[] keys, bool prepared)
     {
-        using (var set = new NpgsqlCommand("select set_config($1, $2, false)", connection))
-        {
-            set.Parameters.Add(new NpgsqlParameter<string> { TypedValue = setting });
-            set.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
-            set.ExecuteNonQuery();
-        }
-
+        SetForSession(connection, setting, value);
         var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter<long> { TypedValue = keys[0].Id } } };
         if (prepared)
         {
@@ -90,6 +84,45 @@ internal sealed class ContextCostForm
         }
 
         return new ContextCostForm(name, situation, reference, new Variant(name, Run, () => connection.ProcessID));
+    }
+
+    /// <summary>
+    /// One statement without parameters per operation, on a connection whose setting was set once for the session; with
+    /// <paramref name="statementsPerTransaction"/> above 1, that many operations share one explicit transaction.
+    /// </summary>
+    public static ContextCostForm Scalar(string name, string situation, string? reference, NpgsqlConnection connection, string setting, string value, string sql,
+        int statementsPerTransaction = 1)
+    {
+        SetForSession(connection, setting, value);
+        NpgsqlTransaction? transaction = null;
+        bool Run(int i)
+        {
+            if (statementsPerTransaction > 1 && transaction is null)
+            {
+                transaction = connection.BeginTransaction();
+            }
+
+            using var command = new NpgsqlCommand(sql, connection, transaction);
+            var ok = command.ExecuteScalar() is not null;
+            if (transaction is not null && (i + 1) % statementsPerTransaction == 0)
+            {
+                transaction.Commit();
+                transaction.Dispose();
+                transaction = null;
+            }
+
+            return ok;
+        }
+
+        return new ContextCostForm(name, situation, reference, new Variant(name, Run, () => connection.ProcessID));
+    }
+
+    private static void SetForSession(NpgsqlConnection connection, string setting, string value)
+    {
+        using var set = new NpgsqlCommand("select set_config($1, $2, false)", connection);
+        set.Parameters.Add(new NpgsqlParameter<string> { TypedValue = setting });
+        set.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
+        set.ExecuteNonQuery();
     }
 
     private static NpgsqlBatch Build(NpgsqlConnection connection, ContextStatement context, string setting, string? value)
