@@ -50,7 +50,7 @@ internal static class CostBreakdown
                     return (VariantSets.OpenQueryClose(routed), routed);
                 },
                 RoundTripOperations));
-            AppendScenario(report, $"Scenario 1, open-query-close, {operations:N0} operations", autoPrepare, rows);
+            AppendScenario(report, $"Scenario 1, open-query-close, {operations:N0} operations", autoPrepare, rows, "floor");
             targets.Ratio("Scenario 1: TenantConnection ÷ floor", 1.05, autoPrepare, rows, VariantSets.Ours, VariantSets.Floor);
             targets.Allocation("Scenario 1: TenantConnection allocations − raw (synchronous)", 256, autoPrepare, rows, VariantSets.Ours, VariantSets.Raw);
             targets.Ratio("Scenario 1: TenantConnection ÷ hand-written set_config", 0.80, autoPrepare, rows, VariantSets.Ours, VariantSets.HandWritten);
@@ -69,7 +69,7 @@ internal static class CostBreakdown
                     return (VariantSets.UnitOfWork(routed), routed);
                 },
                 RoundTripOperations));
-            AppendScenario(report, $"Scenario 2, unit of work (3 reads, 2 writes), {Math.Max(1, operations / 4):N0} operations", autoPrepare, rows);
+            AppendScenario(report, $"Scenario 2, unit of work (3 reads, 2 writes), {Math.Max(1, operations / 4):N0} operations", autoPrepare, rows, "floor");
             targets.Ratio("Scenario 2: TenantConnection ÷ the same statements by hand", 1.05, autoPrepare, rows, VariantSets.Ours, VariantSets.Floor);
             targets.Ratio("Scenario 2: TenantConnection ÷ hand-written set_config", 0.80, autoPrepare, rows, VariantSets.Ours, VariantSets.HandWritten);
             targets.Ratio("Scenario 2: TenantConnection ÷ role per tenant", 0.80, autoPrepare, rows, VariantSets.Ours, VariantSets.RolePerTenant);
@@ -80,9 +80,9 @@ internal static class CostBreakdown
         foreach (var autoPrepare in new[] { false, true })
         {
             AppendScenario(report, $"Scenario 3, point query on an open connection, {operations:N0} operations", autoPrepare,
-                ScenarioThree(dataset, autoPrepare, aggregate: false, operations), network: false);
+                ScenarioThree(dataset, autoPrepare, aggregate: false, operations), "explicit WHERE");
             AppendScenario(report, $"Scenario 3, tenant-wide aggregate on an open connection, {Math.Max(1, operations / 4):N0} operations", autoPrepare,
-                ScenarioThree(dataset, autoPrepare, aggregate: true, Math.Max(1, operations / 4)), network: false);
+                ScenarioThree(dataset, autoPrepare, aggregate: true, Math.Max(1, operations / 4)), "explicit WHERE");
         }
 
         targets.Append(report);
@@ -123,24 +123,25 @@ internal static class CostBreakdown
     }
 
     /// <summary>
-    /// A scenario's table: the first row is the reference (the floor in scenarios 1 and 2, the explicit WHERE in
-    /// scenario 3); with <paramref name="network"/>, a second table computes the same rows for a real network.
+    /// A scenario's table, its first row the reference (<paramref name="referenceLabel"/>: the floor in scenarios 1 and 2,
+    /// the explicit WHERE in scenario 3), with a ratio to raw Npgsql + Dapper when the scenario has it; when the round
+    /// trips were counted, a second table computes the same rows for a real network.
     /// </summary>
-    private static void AppendScenario(StringBuilder report, string title, bool autoPrepare, List<MeasuredRow> rows, bool network = true)
+    private static void AppendScenario(StringBuilder report, string title, bool autoPrepare, List<MeasuredRow> rows, string referenceLabel)
     {
         var reference = rows[0];
         var raw = rows.FirstOrDefault(r => r.Name == VariantSets.Raw);
-        var referenceLabel = reference.Name.Split('_')[0].ToLowerInvariant();
+        var network = rows.All(r => r.RoundTrips is not null);
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"{title}, Max Auto Prepare {(autoPrepare ? BenchDataSources.MaxAutoPrepare : 0)}:");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"| variant | wall µs | ÷ {referenceLabel} |{(raw is null ? string.Empty : " ÷ raw |")} client thread CPU µs | server backend CPU µs | allocated B | round trips |");
-        report.AppendLine(raw is null ? "|---|---:|---:|---:|---:|---:|---:|" : "|---|---:|---:|---:|---:|---:|---:|---:|");
+            $"| variant | wall µs | ÷ {referenceLabel} |{(raw is null ? string.Empty : " ÷ raw |")} client thread CPU µs | server backend CPU µs | allocated B |{(network ? " round trips |" : string.Empty)}");
+        report.AppendLine("|---|---:|---:|" + (raw is null ? string.Empty : "---:|") + "---:|---:|---:|" + (network ? "---:|" : string.Empty));
         foreach (var row in rows)
         {
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"| {row.Name} | {row.Wall:F1} | {row.Wall / reference.Wall:F3} |{(raw is null ? string.Empty : $" {row.Wall / raw.Wall:F3} |")} {Format(row.ClientCpu, "F1")} | {Format(row.ServerCpu, "F1")} | {row.Allocated:F0} | {Format(row.RoundTrips, "F2")} |");
+                $"| {row.Name} | {row.Wall:F1} | {row.Wall / reference.Wall:F3} |{(raw is null ? string.Empty : $" {row.Wall / raw.Wall:F3} |")} {Format(row.ClientCpu, "F1")} | {Format(row.ServerCpu, "F1")} | {row.Allocated:F0} |{(network ? $" {Format(row.RoundTrips, "F2")} |" : string.Empty)}");
         }
 
         if (!network)

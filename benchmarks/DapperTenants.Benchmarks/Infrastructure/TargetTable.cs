@@ -48,7 +48,7 @@ internal sealed class TargetTable
         report.AppendLine("Targets, from the tables above (measured: loopback wall-time ratio of this run; computed: the real-network model):");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"| target | Max Auto Prepare | measured | {string.Join(" | ", NetworkModel.RoundTripTimes.Select(rtt => "computed at " + NetworkModel.Label(rtt)))} | measured figure |");
+            $"| target | Max Auto Prepare | measured | {string.Join(" | ", NetworkModel.RoundTripTimes.Select(rtt => "computed at " + NetworkModel.Label(rtt)))} | met? (measured) |");
         report.AppendLine(CultureInfo.InvariantCulture, $"|---|---:|---:|{string.Concat(NetworkModel.RoundTripTimes.Select(_ => "---:|"))}---|");
         foreach (var row in _rows)
         {
