@@ -64,7 +64,7 @@ public sealed partial class PolicyInstaller
     private async Task<PolicyPlan> PlanOnAsync(
         NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles, SignedContextModel signed, CancellationToken cancellationToken)
     {
-        var catalog = await PolicyCatalogReader.ReadAsync(connection, Requests(models), roles, PolicySql.PolicyName, cancellationToken).ConfigureAwait(false);
+        var catalog = await CatalogReader.ReadForInstallerAsync(connection, Request(models), roles, cancellationToken).ConfigureAwait(false);
         var signedCatalog = signed.Touched
             ? await SignedContextCatalogReader.ReadAsync(connection, signed, roles, cancellationToken).ConfigureAwait(false)
             : null;
@@ -76,7 +76,8 @@ public sealed partial class PolicyInstaller
             plan = PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered, signed.Signed).Plan;
         }
 
-        return Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser);
+        var hardening = await ReadHardeningAsync(connection, models, roles, cancellationToken).ConfigureAwait(false);
+        return WithHardening(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), hardening, roles, catalog.CurrentUser);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

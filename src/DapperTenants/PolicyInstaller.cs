@@ -157,7 +157,7 @@ public sealed partial class PolicyInstaller
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
     /// <remarks>A script with keys is as secret as the keys: never commit it, log it or leave it on disk.</remarks>
     public string Script(bool includeSigningKeys) =>
-        PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys);
+        PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys, _hardening);
 
     /// <summary>Compares the database with the registered types and returns what applying would do, changing nothing.</summary>
     /// <returns>The plan.</returns>
@@ -198,12 +198,15 @@ public sealed partial class PolicyInstaller
     private (IReadOnlyList<TableModel> Models, string[] Roles, SignedContextModel Signed) Snapshot() =>
         (ModelScanner.Build(_types.ToArray()), _roles.ToArray(), SignedModel());
 
-    private static (string Schema, string Table, string Column)[] Requests(IReadOnlyList<TableModel> models) =>
-        [.. models.Select(m => (m.Schema, m.Table, m.TenantColumn))];
+    private CatalogRequest Request(IReadOnlyList<TableModel> models) => new(_settingName)
+    {
+        Requested = [.. models.Select(m => (m.Schema, m.Table, m.TenantColumn))],
+        Details = true,
+    };
 
     private PolicyPlan PlanOn(NpgsqlConnection connection, IReadOnlyList<TableModel> models, string[] roles, SignedContextModel signed)
     {
-        var catalog = PolicyCatalogReader.Read(connection, Requests(models), roles, PolicySql.PolicyName);
+        var catalog = CatalogReader.ReadForInstaller(connection, Request(models), roles);
         var signedCatalog = signed.Touched ? SignedContextCatalogReader.Read(connection, signed, roles) : null;
         var first = PolicyPlanner.Plan(models, catalog, _settingName, roles, NoRenderings, signed.Signed);
         var plan = first.Plan;
@@ -213,7 +216,7 @@ public sealed partial class PolicyInstaller
             plan = PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered, signed.Signed).Plan;
         }
 
-        return Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser);
+        return WithHardening(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), ReadHardening(connection, models, roles), roles, catalog.CurrentUser);
     }
 
     private static void Execute(NpgsqlConnection connection, string sql)

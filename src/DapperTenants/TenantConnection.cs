@@ -63,7 +63,7 @@ public abstract class TenantConnection : DbConnection
         {
             try
             {
-                text.Plan.Evaluate(statement.Parameters, new Guard.GuardContext(Tenant, SessionOutlivesLease));
+                text.Plan.Evaluate(statement.Parameters, new Guard.GuardContext(Tenant, SessionOutlivesLease, _enlisted));
             }
             catch (TenantGuardException refusal)
             {

@@ -46,6 +46,14 @@ await using (var database = await server.CreateDatabaseAsync("quickstart"))
     Console.WriteLine($"README Quick start: acme saw only its row, its insert was stamped 'acme' ({clock.Elapsed.TotalSeconds:F1} s)");
 }
 
+await using (var web = await server.CreateDatabaseAsync("web"))
+{
+    await web.ExecuteAsOwnerAsync("create table orders (id int primary key, tenant text not null, total numeric not null)");
+    await web.ExecuteAsAdminAsync("insert into orders values (1, 'acme', 10), (2, 'globex', 20)");
+    var answered = await AspNetCoreSample.RunAsync(web.AppConnectionString, web.OwnerConnectionString);
+    Console.WriteLine($"ASP.NET Core sample: {answered} ({clock.Elapsed.TotalSeconds:F1} s)");
+}
+
 await TestKitSample.RunAsync(server);
 Console.WriteLine($"Test kit sample: every assertion held, and a false one failed with PolicyAssertionException ({clock.Elapsed.TotalSeconds:F1} s)");
 var standby = await StandbySample.RunAsync();

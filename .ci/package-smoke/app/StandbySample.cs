@@ -10,7 +10,7 @@ internal static class StandbySample
     public static async Task<string> RunAsync()
     {
         await using var primary = await PostgresServer.StartLocalClusterAsync();
-        await using var standby = await PostgresStandby.StartAsync(primary);              // pg_basebackup -R, second port
+        await using var standby = await PostgresStandby.StartAsync(primary);              // pg_basebackup -R (or a file copy), second port
         await using var database = await primary.CreateDatabaseAsync("orders");
         // ... tables and policies on the primary ...
         await database.ExecuteAsOwnerAsync("create table orders (id int primary key, tenant text not null, total numeric not null)");

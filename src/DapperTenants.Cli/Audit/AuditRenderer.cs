@@ -3,31 +3,29 @@ using Spectre.Console;
 
 namespace DapperTenants.Cli.Audit;
 
-/// <summary>Writes an <see cref="AuditReport"/> for people: a summary table, then each finding with why and how to fix it.</summary>
+/// <summary>Writes an audit for people: a summary table, then each finding with why and how to fix it.</summary>
 internal static class AuditRenderer
 {
-    public static void Write(CliContext context, AuditReport report)
+    public static void Write(CliContext context, AuditRun run)
     {
         var console = context.Console;
-        var snapshot = report.Snapshot;
-        var role = snapshot.AppRole is { } r ? $", app role [bold]{Markup.Escape(r.Name)}[/]" : string.Empty;
-        console.MarkupLine($"Audit of [bold]{Markup.Escape(snapshot.Database)}[/] on PostgreSQL {Markup.Escape(snapshot.ServerVersion)}{role}");
-        console.MarkupLine(
-            $"{snapshot.Tables.Count} tenant table(s) (column {Markup.Escape(string.Join(" or ", snapshot.TenantColumns))}), "
-            + $"{snapshot.Tables.Count(t => t.RlsEnabled)} protected by Row-Level Security.");
+        var report = run.Report;
+        var role = report.AppRole is { } r ? $", app role [bold]{Markup.Escape(r)}[/]" : string.Empty;
+        console.MarkupLine($"Audit of [bold]{Markup.Escape(report.Database)}[/] on PostgreSQL {Markup.Escape(report.ServerVersion)}{role}");
+        console.MarkupLine(Markup.Escape(Summary(report)));
         if (report.IgnoredCodes.Count > 0)
         {
-            console.MarkupLine($"Ignored: {Markup.Escape(string.Join(", ", report.IgnoredCodes.Order(StringComparer.Ordinal)))}");
+            console.MarkupLine($"Ignored: {Markup.Escape(string.Join(", ", report.IgnoredCodes))}");
         }
 
         console.WriteLine();
-        if (report.Findings.Count == 0)
+        if (run.Findings.Count == 0)
         {
             console.MarkupLine("[green]No findings.[/]");
             return;
         }
 
-        var ordered = report.Findings.OrderBy(f => f.Severity).ThenBy(f => f.Code, StringComparer.Ordinal).ThenBy(f => f.Object, StringComparer.Ordinal).ToList();
+        var ordered = Ordered(run);
         var table = context.CreateTable("Severity", "Code", "Object", "Finding");
         foreach (var finding in ordered)
         {
@@ -46,14 +44,68 @@ internal static class AuditRenderer
             console.WriteLine();
         }
 
-        console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Count(report.Count(Severity.Error), "error")}, {Count(report.Count(Severity.Warning), "warning")}, {report.Count(Severity.Info)} info."));
+        console.MarkupLine(Markup.Escape(Totals(run)));
     }
 
-    private static string Styled(Severity severity) => severity switch
+    /// <summary>A Markdown document: for a pull request, an issue or a wiki page.</summary>
+    public static void WriteMarkdown(TextWriter output, AuditRun run)
     {
-        Severity.Error => "[red]error[/]",
-        Severity.Warning => "[yellow]warning[/]",
+        var report = run.Report;
+        output.WriteLine($"# Audit of `{report.Database}`");
+        output.WriteLine();
+        output.WriteLine($"PostgreSQL {report.ServerVersion}{(report.AppRole is { } role ? $", app role `{role}`" : string.Empty)}. {Summary(report)}");
+        if (report.IgnoredCodes.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine($"Ignored: {string.Join(", ", report.IgnoredCodes)}");
+        }
+
+        output.WriteLine();
+        if (run.Findings.Count == 0)
+        {
+            output.WriteLine("No findings.");
+            return;
+        }
+
+        var ordered = Ordered(run);
+        output.WriteLine("| Severity | Code | Object | Finding |");
+        output.WriteLine("| --- | --- | --- | --- |");
+        foreach (var finding in ordered)
+        {
+            output.WriteLine($"| {AuditReport.SeverityName(finding.Severity)} | {finding.Code} | {Cell(finding.Object)} | {Cell(finding.Title)} |");
+        }
+
+        foreach (var finding in ordered)
+        {
+            output.WriteLine();
+            output.WriteLine($"## {finding.Code} {AuditReport.SeverityName(finding.Severity)}: `{finding.Object}`");
+            output.WriteLine();
+            output.WriteLine(finding.Title);
+            output.WriteLine();
+            output.WriteLine($"- **Why:** {finding.Why}");
+            output.WriteLine($"- **Fix:** {finding.Fix}");
+        }
+
+        output.WriteLine();
+        output.WriteLine(Totals(run));
+    }
+
+    private static List<AuditRun.Finding> Ordered(AuditRun run) =>
+        [.. run.Findings.OrderBy(f => f.Severity).ThenBy(f => f.Code, StringComparer.Ordinal).ThenBy(f => f.Object, StringComparer.Ordinal)];
+
+    private static string Summary(AuditReport report) =>
+        $"{report.Tables.Count} tenant table(s) (column {string.Join(" or ", report.TenantColumns)}), "
+        + $"{report.Tables.Count(t => t.RowSecurity)} protected by Row-Level Security.";
+
+    private static string Totals(AuditRun run) => string.Create(CultureInfo.InvariantCulture,
+        $"{Count(run.Count(Severity.Error), "error")}, {Count(run.Count(Severity.Warning), "warning")}, {run.Count(Severity.Info)} info.");
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
+
+    private static string Styled(AuditSeverity severity) => severity switch
+    {
+        AuditSeverity.Error => "[red]error[/]",
+        AuditSeverity.Warning => "[yellow]warning[/]",
         _ => "[blue]info[/]",
     };
 

@@ -2,19 +2,28 @@ using Npgsql;
 
 namespace DapperTenants.Cli.Audit;
 
-/// <summary>Runs an audit against a live database: read the catalog, apply the rules, drop the ignored codes.</summary>
+/// <summary>Runs the core's <see cref="TenantAudit"/> against a connection string, as the <c>audit</c> command and the demo do.</summary>
 internal static class Auditor
 {
     /// <summary>The column names that mark a tenant table when <c>--tenant-column</c> is not given.</summary>
-    public static readonly IReadOnlyList<string> DefaultTenantColumns = ["tenant", "tenant_id"];
+    public static IReadOnlyList<string> DefaultTenantColumns => TenantAuditOptions.DefaultTenantColumns;
 
-    public static async Task<AuditReport> RunAsync(
+    public static Task<AuditRun> RunAsync(
         string connectionString,
         string? appRole,
         IReadOnlyList<string> tenantColumns,
         IReadOnlyCollection<string> ignoredCodes,
         DateOnly today,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        RunAsync(connectionString, new TenantAuditOptions
+        {
+            AppRole = appRole,
+            TenantColumns = tenantColumns,
+            IgnoredCodes = ignoredCodes,
+            TimeProvider = new FixedDay(today),
+        }, cancellationToken);
+
+    public static async Task<AuditRun> RunAsync(string connectionString, TenantAuditOptions options, CancellationToken cancellationToken)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
         if (string.IsNullOrEmpty(builder.ApplicationName))
@@ -22,13 +31,17 @@ internal static class Auditor
             builder.ApplicationName = "dapper-tenants audit";
         }
 
-        var connection = new NpgsqlConnection(builder.ConnectionString);
-        await using (connection.ConfigureAwait(false))
+        var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        await using (dataSource.ConfigureAwait(false))
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            var snapshot = await AuditCatalogReader.ReadAsync(connection, tenantColumns, appRole, cancellationToken).ConfigureAwait(false);
-            var findings = AuditRules.Evaluate(snapshot, today).Where(f => !ignoredCodes.Contains(f.Code)).ToList();
-            return new AuditReport(snapshot, findings, ignoredCodes);
+            var report = await new TenantAudit(dataSource, options).RunAsync(cancellationToken).ConfigureAwait(false);
+            return new AuditRun(report);
         }
+    }
+
+    /// <summary>A clock stopped at the start of one day (UTC), for the end-of-life check.</summary>
+    private sealed class FixedDay(DateOnly day) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
     }
 }

@@ -18,7 +18,18 @@ internal static class AuditCommand
         {
             Description = "A column name that marks a tenant table (repeatable). Replaces the defaults: tenant, tenant_id.",
         };
-        var json = new Option<bool>("--json") { Description = "Write the report as JSON (schemaVersion 1) instead of text." };
+        var json = new Option<bool>("--json") { Description = "Write the report as JSON (schemaVersion 1) instead of text; the same as --format json." };
+        var format = new Option<string>("--format")
+        {
+            Description = "The report's form: text (the default), markdown, json (schemaVersion 1) or sarif (SARIF 2.1.0, for code scanning).",
+            DefaultValueFactory = _ => "text",
+        };
+        format.AcceptOnlyFromAmong("text", "markdown", "json", "sarif");
+        var appConnection = new Option<string?>("--app-connection")
+        {
+            Description = "The application's connection string: its pool is checked for sessions kept between leases (No Reset On Close, Multiplexing), "
+                + "and its user is the app role when --app-role is not given. Only its keywords are read; the audit never connects with it.",
+        };
         var ignore = new Option<string[]>("--ignore")
         {
             Description = "Finding codes to leave out, such as DT020 or DT060,DT061 (repeatable).",
@@ -27,10 +38,10 @@ internal static class AuditCommand
         };
         ignore.Validators.Add(result =>
         {
-            var unknown = (result.GetValueOrDefault<string[]>() ?? []).Where(c => !FindingCodes.All.ContainsKey(c)).ToList();
+            var unknown = (result.GetValueOrDefault<string[]>() ?? []).Where(c => !AuditCodes.Descriptions.ContainsKey(c)).ToList();
             if (unknown.Count > 0)
             {
-                result.AddError($"--ignore: unknown finding code(s) {string.Join(", ", unknown)}. Known codes: {string.Join(", ", FindingCodes.All.Keys.Order(StringComparer.Ordinal))}.");
+                result.AddError($"--ignore: unknown finding code(s) {string.Join(", ", unknown)}. Known codes: {string.Join(", ", AuditCodes.Descriptions.Keys)}.");
             }
         });
         tenantColumns.Validators.Add(result =>
@@ -43,28 +54,38 @@ internal static class AuditCommand
 
         var command = new Command("audit", "Inspect a live database for tenant-isolation problems; exit 1 when any finding is an error.")
         {
-            connection, appRole, tenantColumns, json, ignore,
+            connection, appRole, appConnection, tenantColumns, json, format, ignore,
         };
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
             var columns = parseResult.GetValue(tenantColumns) is { Length: > 0 } given ? given : Auditor.DefaultTenantColumns;
-            var report = await Auditor.RunAsync(
+            var run = await Auditor.RunAsync(
                 parseResult.GetRequiredValue(connection),
-                parseResult.GetValue(appRole),
-                columns,
-                (parseResult.GetValue(ignore) ?? []).ToHashSet(StringComparer.Ordinal),
-                DateOnly.FromDateTime(DateTime.UtcNow),
+                new TenantAuditOptions
+                {
+                    AppRole = parseResult.GetValue(appRole),
+                    AppConnectionString = parseResult.GetValue(appConnection),
+                    TenantColumns = columns,
+                    IgnoredCodes = (parseResult.GetValue(ignore) ?? []).ToHashSet(StringComparer.Ordinal),
+                },
                 token).ConfigureAwait(false);
-            if (parseResult.GetValue(json))
+            switch (parseResult.GetValue(json) ? "json" : parseResult.GetValue(format))
             {
-                await context.Output.WriteLineAsync(report.ToJson()).ConfigureAwait(false);
-            }
-            else
-            {
-                AuditRenderer.Write(context, report);
+                case "json":
+                    await context.Output.WriteLineAsync(AuditJson.Write(run)).ConfigureAwait(false);
+                    break;
+                case "sarif":
+                    await context.Output.WriteLineAsync(AuditSarif.Write(run)).ConfigureAwait(false);
+                    break;
+                case "markdown":
+                    AuditRenderer.WriteMarkdown(context.Output, run);
+                    break;
+                default:
+                    AuditRenderer.Write(context, run);
+                    break;
             }
 
-            return report.ExitCode;
+            return run.ExitCode;
         }, cancellationToken));
         return command;
     }

@@ -35,11 +35,13 @@ internal static class PolicyCommands
     {
         var (assembly, connection, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Connection(ConnectionHelp), CliOptions.Setting(), CliOptions.GrantTo());
         var signing = new SigningOptions();
+        var hardening = new HardeningOptions();
         var command = new Command(name, description)
         {
             assembly, connection, setting, grantTo,
         };
         signing.AddTo(command, include: false);
+        hardening.AddTo(command);
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
             using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
@@ -48,7 +50,8 @@ internal static class PolicyCommands
             {
                 var renderer = new PlanRenderer(context);
                 renderer.WriteModel(app, parseResult.GetRequiredValue(setting), signing.KeyIdOf(parseResult));
-                var installer = CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult);
+                var installer = hardening.Configure(
+                    CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult);
                 return await run(installer, renderer, app, token).ConfigureAwait(false);
             }
         }, cancellationToken));
@@ -59,11 +62,13 @@ internal static class PolicyCommands
     {
         var (assembly, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Setting(), CliOptions.GrantTo());
         var signing = new SigningOptions();
+        var hardening = new HardeningOptions();
         var command = new Command("script", "Print the complete, idempotent DDL for the [Rls] types without connecting to a database.")
         {
             assembly, setting, grantTo,
         };
         signing.AddTo(command, include: true);
+        hardening.AddTo(command);
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
             using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
@@ -72,7 +77,8 @@ internal static class PolicyCommands
             var offline = NpgsqlDataSource.Create("Host=localhost");
             await using (offline.ConfigureAwait(false))
             {
-                var installer = CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult);
+                var installer = hardening.Configure(
+                    CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult);
                 var script = installer.Script(signing.IncludeKey(parseResult));
                 await context.Output.WriteAsync(script.AsMemory(), token).ConfigureAwait(false);
                 if (!script.EndsWith('\n'))
@@ -99,6 +105,37 @@ internal static class PolicyCommands
     }
 
     /// <summary>The signed context's options of plan, apply and script: a key from a variable or a file, its id, retirements.</summary>
+    /// <summary><c>--harden</c> and <c>--keep-temporary</c>: <see cref="PolicyInstaller.Harden"/>.</summary>
+    private sealed class HardeningOptions
+    {
+        private readonly Option<bool> _harden = new("--harden")
+        {
+            Description = "Also take from PUBLIC and the --grant-to role TEMPORARY on the database, CREATE on the tables' schemas and EXECUTE on the "
+                + "built-ins that run SQL given as text (query_to_xml, ts_stat, ...). Changes the login may not make are printed with the SQL to run, and as whom.",
+        };
+
+        private readonly Option<string[]> _keep = new("--keep-temporary")
+        {
+            Description = "With --harden: a role that keeps TEMPORARY on the database (repeatable), such as a migration or reporting role.",
+        };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_harden);
+            command.Options.Add(_keep);
+            command.Validators.Add(result =>
+            {
+                if (result.GetValue(_keep) is { Length: > 0 } && !result.GetValue(_harden))
+                {
+                    result.AddError("--keep-temporary needs --harden.");
+                }
+            });
+        }
+
+        public PolicyInstaller Configure(PolicyInstaller installer, ParseResult parseResult) =>
+            parseResult.GetValue(_harden) ? installer.Harden(parseResult.GetValue(_keep) ?? []) : installer;
+    }
+
     private sealed class SigningOptions
     {
         private readonly Option<string?> _env = CliOptions.SigningKeyEnv();

@@ -114,8 +114,12 @@ internal sealed class TenantContext
         {
             _appliedIn = transaction;
         }
-        else if (_session)
+        else if (_session && !_connection.IsEnlisted)
         {
+            // Enlisted in a TransactionScope, the statement ran in the scope's transaction, which may still roll back and
+            // take the setting with it (back to whatever the session held before, possibly another tenant's value left by
+            // an earlier scope, since Npgsql does not reset connections a scope releases): the context travels with every
+            // statement instead.
             _sessionApplied = true;
             _sessionValue = _sent;
         }

@@ -240,7 +240,7 @@ internal sealed class TenantExecution
     /// </summary>
     private bool CanRetry(Exception e) =>
         e is PostgresException { SqlState: "26000" } && _transaction is null && !_changesTransaction && !_connection.IsEnlisted
-        && _connection.InnerConnection.State == ConnectionState.Open;
+        && _connection.InnerConnection.State == ConnectionState.Open && (_batch is null || StatementReset.IsAvailable);
 
     /// <summary>
     /// Whether a failure may have left the context statement half auto-prepared on the physical connection. Npgsql
@@ -327,6 +327,7 @@ internal sealed class TenantExecution
 
         _completed = true;
         _connection.Context.Completed(_transaction, CarriesContext, clean, aborted: failure is PostgresException, _changesTransaction);
+
         if (_endsTransaction && _transaction is not null)
         {
             // COMMIT or ROLLBACK sent as SQL may have ended the explicit transaction underneath its object.
@@ -344,6 +345,16 @@ internal sealed class TenantExecution
 
     private void Unprepare()
     {
+        // What is sent again must be parsed again from a clean slate (see StatementReset).
+        if (_batch is not null && StatementReset.IsAvailable)
+        {
+            var commands = _batch.BatchCommands;
+            for (var i = 0; i < commands.Count; i++)
+            {
+                StatementReset.ForReparse(commands[i]);
+            }
+        }
+
         try
         {
             _connection.InnerConnection.UnprepareAll();

@@ -97,6 +97,8 @@ internal sealed partial class GuardAnalyzer
                     return;
                 }
             }
+
+            Transaction(GuardMessages.DeclareInScope);
         }
         else if (_t.IsKeyword(s, "listen"))
         {
@@ -111,6 +113,10 @@ internal sealed partial class GuardAnalyzer
     /// <summary>A statement that leaves state in the session: refused at execution when the session outlives the lease.</summary>
     private void Session(RefusalCheck refusal, ParameterRef? localFlag = null) =>
         _sink.Add($"session|{refusal.StatementKind}|{localFlag}", new SessionStateCheck(refusal, localFlag));
+
+    /// <summary>State that lives until the end of the transaction: refused where the transaction outlives the lease (a TransactionScope).</summary>
+    private void Transaction(RefusalCheck refusal) =>
+        _sink.Add($"transaction|{refusal.StatementKind}", new SessionStateCheck(refusal, transactionState: true));
 
     /// <summary><c>EXPLAIN ANALYZE</c> runs its statement and reports what the policy hid; plain <c>EXPLAIN</c> runs nothing.</summary>
     private void Explain(int s, int e, int depth)
@@ -310,6 +316,10 @@ internal sealed partial class GuardAnalyzer
             if (temp && !DroppedAtCommit(j, e))
             {
                 Session(GuardMessages.CreateTempTable);
+            }
+            else if (temp)
+            {
+                Transaction(GuardMessages.CreateTempTableInScope);
             }
         }
         else if (temp || MentionsTempSchema(s, e))

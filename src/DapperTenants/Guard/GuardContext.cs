@@ -7,4 +7,9 @@ namespace DapperTenants.Guard;
 /// declared external transaction pooler, or a connection enlisted in a <c>TransactionScope</c>): statements that leave
 /// state in the session are then refused.
 /// </param>
-internal readonly record struct GuardContext(string Tenant, bool SessionOutlivesLease);
+/// <param name="TransactionOutlivesLease">
+/// Whether the server transaction may serve another lease: a connection enlisted in a <c>TransactionScope</c>, whose
+/// transaction Npgsql hands to the next connection opened in the same scope. What lives until the end of a transaction
+/// (a cursor, a temporary table <c>ON COMMIT DROP</c>) is then refused too.
+/// </param>
+internal readonly record struct GuardContext(string Tenant, bool SessionOutlivesLease, bool TransactionOutlivesLease = false);

@@ -152,6 +152,18 @@ internal static class GuardMessages
     public static readonly RefusalCheck Load = SessionState("LOAD", "a loaded library",
         "Load libraries through the server's session_preload_libraries instead.");
 
+    private const string TransactionOutlives = "this connection is enlisted in a TransactionScope, whose server transaction Npgsql hands to "
+        + "the next connection opened in the same scope, so a later lease, for another tenant too, could find it before the scope ends";
+
+    public static readonly RefusalCheck DeclareInScope = TransactionState("DECLARE", "a cursor",
+        "Read the rows into the application, or use a TenantTransaction (BeginTransaction) outside the TransactionScope.");
+
+    public static readonly RefusalCheck CreateTempTableInScope = TransactionState("CREATE TEMP TABLE", "a temporary table (ON COMMIT DROP drops it only when the scope's transaction ends)",
+        "Use a regular table with a tenant column, or a TenantTransaction (BeginTransaction) outside the TransactionScope.");
+
+    private static RefusalCheck TransactionState(string statementKind, string what, string fix) => new(statementKind, null,
+        $"{statementKind} was refused: it leaves {what} in the server transaction, and {TransactionOutlives}. {fix}");
+
     private static RefusalCheck SessionState(string statementKind, string what, string fix) => new(statementKind, null,
         $"{statementKind} was refused: it leaves {what} in the server session, and {SessionOutlives}. {fix}");
 

@@ -53,52 +53,66 @@ internal sealed class PolicyPlanner
 
         for (var i = 0; i < _models.Count; i++)
         {
-            PlanTable(_models[i], _catalog.Relations.Where(r => r.Request == i).ToList());
+            PlanTable(_models[i], _catalog.Requests[i]);
         }
 
-        var requested = _catalog.Relations.Select(r => r.Oid).ToHashSet();
-        foreach (var policy in _catalog.Policies.Where(p => IsOurs(p.Name) && !requested.Contains(p.RelationOid)))
+        var requested = new HashSet<uint>();
+        foreach (var oid in _catalog.Requests.Select(r => r.Oid).OfType<uint>())
         {
-            var table = Qualify(policy.Schema, policy.Table);
-            _warnings.Add($"{table} has the policy {Quote(policy.Name)}, but no [Rls] type maps the table any more; the installer leaves it in place. "
-                + $"If the table is no longer tenant-owned, drop it: DROP POLICY {Quote(policy.Name)} ON {table};");
+            requested.Add(oid);
+            if (_catalog.Tables.Find(oid) is { } table)
+            {
+                requested.UnionWith(_catalog.Tables.WithPartitions(table).Select(t => t.Oid));
+            }
+        }
+
+        foreach (var table in _catalog.Tables.Tables.Where(t => !requested.Contains(t.Oid)))
+        {
+            foreach (var policy in table.Policies.Where(p => IsOurs(p.Name)))
+            {
+                var name = Qualify(table.Schema, table.Table);
+                _warnings.Add($"{name} has the policy {Quote(policy.Name)}, but no [Rls] type maps the table any more; the installer leaves it in place. "
+                    + $"If the table is no longer tenant-owned, drop it: DROP POLICY {Quote(policy.Name)} ON {name};");
+            }
         }
     }
 
-    private void PlanTable(TableModel model, List<PolicyCatalog.Relation> relations)
+    /// <summary>Plans one requested table and its partitions.</summary>
+    private void PlanTable(TableModel model, PolicyCatalog.RequestedRelation request)
     {
         var name = model.QualifiedName;
-        var root = relations.Find(r => r.Level == 0);
-        if (root is null)
+        if (request.Oid is not { } oid)
         {
             _errors.Add($"Table {name} ({model.Origin}) does not exist. Create it first (the installer never creates tables), or fix the name in [Rls] or [Table].");
             return;
         }
 
-        if (root.Kind is not ('r' or 'p'))
+        if (request.Kind is not ('r' or 'p'))
         {
-            _errors.Add($"{name} ({model.Origin}) is {KindName(root.Kind)}, not a table; Row-Level Security applies only to tables. Map the type to a table.");
+            _errors.Add($"{name} ({model.Origin}) is {KindName(request.Kind)}, not a table; Row-Level Security applies only to tables. Map the type to a table.");
             return;
         }
 
-        if (root.Table is null)
+        if (_catalog.Tables.Find(oid) is not { } root || root.Column(model.TenantColumn) is not { } tenant)
         {
             _errors.Add($"Table {name} has no column {Quote(model.TenantColumn)} for {model.Origin}. "
                 + "Add the column, or name the right one with [Column] or [Rls(TenantColumn)].");
             return;
         }
 
-        if (!model.Type.Accepts(root.TenantTypeOid))
+        if (!model.Type.Accepts(tenant.TypeOid))
         {
-            _errors.Add($"Column {Quote(model.TenantColumn)} of {name} is {root.Table.TenantType}, but {model.Origin} is {model.Type.ClrName}, "
+            _errors.Add($"Column {Quote(model.TenantColumn)} of {name} is {tenant.Type}, but {model.Origin} is {model.Type.ClrName}, "
                 + $"which needs {model.Type.AcceptedColumnTypes}. Change the property type or the column type.");
             return;
         }
 
-        var notOwned = relations.Where(r => !r.OwnedByInstaller).ToList();
+        var relations = _catalog.Tables.WithPartitions(root)
+            .OrderBy(r => r.Level).ThenBy(r => r.Schema, StringComparer.Ordinal).ThenBy(r => r.Table, StringComparer.Ordinal).ToList();
+        var notOwned = relations.Where(r => !r.OwnedByCurrentUser).ToList();
         foreach (var relation in notOwned)
         {
-            _errors.Add($"Table {Qualify(relation.Schema, relation.Name)} is owned by {Quote(relation.Owner)}, so the installer's login "
+            _errors.Add($"Table {Qualify(relation.Schema, relation.Table)} is owned by {Quote(relation.Owner)}, so the installer's login "
                 + $"{Quote(_catalog.CurrentUser)} cannot change it. Connect the installer as {Quote(relation.Owner)} or a member of it.");
         }
 
@@ -107,13 +121,21 @@ internal sealed class PolicyPlanner
             return;
         }
 
-        if (!root.HasTenantIndex)
+        if (!tenant.LeadsIndex)
         {
             _warnings.Add($"{name}: no index has the tenant column {Quote(model.TenantColumn)} as its leading column, so the policy filters "
                 + $"every query without one. Create one, for example CREATE INDEX ON {name} ({Quote(model.TenantColumn)});");
         }
 
-        if (!root.TenantNotNull && !model.SharedRows)
+        foreach (var index in root.KeysWithoutTenant)
+        {
+            _warnings.Add($"{name}: the {(index.IsPrimaryKey ? "primary key" : "unique index")} {index.Name} does not lead on the tenant column "
+                + $"{Quote(model.TenantColumn)}. Unique checks ignore Row-Level Security, so an insert that fails tells a tenant that another tenant has "
+                + $"that key (an existence oracle), and EXPLAIN's estimates over it leak other tenants' values. Lead it with the tenant column: "
+                + $"({Quote(model.TenantColumn)}, …).");
+        }
+
+        if (!tenant.NotNull && !model.SharedRows)
         {
             _warnings.Add($"{name}: the tenant column {Quote(model.TenantColumn)} is nullable and SharedRows is off, so a row whose tenant is NULL "
                 + "is visible to no tenant. Add NOT NULL to the column, or set [Rls(SharedRows = true)] to share such rows.");
@@ -130,9 +152,10 @@ internal sealed class PolicyPlanner
         }
     }
 
-    private void PlanRelation(TableModel model, PolicyCatalog.Relation relation)
+    private void PlanRelation(TableModel model, ProtectedTable relation)
     {
-        var target = Qualify(relation.Schema, relation.Name);
+        var target = Qualify(relation.Schema, relation.Table);
+        var tenant = relation.Column(model.TenantColumn)!;
         if (!relation.RowSecurity)
         {
             _steps.Add(new PolicyStep(target, "RLS not enabled", PolicySql.EnableRls(target)));
@@ -143,21 +166,21 @@ internal sealed class PolicyPlanner
             _steps.Add(new PolicyStep(target, "RLS not forced", PolicySql.ForceRls(target)));
         }
 
-        var key = new ExpressionKey(model.TenantColumn, relation.Table!.TenantType, model.Type);
-        var column = relation.QuotedTenantColumn!;
+        var key = new ExpressionKey(model.TenantColumn, tenant.Type, model.Type);
+        var column = tenant.Quoted!;
         var create = PolicySql.CreatePolicy(target, model.TenantColumn, _settingName, model.Type, _signed);
         var ours = FindPolicy(relation, PolicySql.PolicyName);
         if (ours is null)
         {
             _steps.Add(new PolicyStep(target, "policy missing", create));
         }
-        else if (!ours.Permissive || ours.Command != "*" || !ours.ToPublic)
+        else if (!ours.Permissive || ours.Command != "*" || !ours.ToPublicOnly)
         {
             _steps.Add(new PolicyStep(target, "policy is not PERMISSIVE FOR ALL TO PUBLIC", Recreate(PolicySql.PolicyName, target, create)));
         }
         else
         {
-            var own = PredictedExpressions.Own(column, relation.TenantTypeOid, _settingName, model.Type, _signed);
+            var own = PredictedExpressions.Own(column, tenant.TypeOid, _settingName, model.Type, _signed);
             if (!Matches(ours.Using, own, key, r => r.Own) | !Matches(ours.Check, own, key, r => r.Own))
             {
                 _steps.Add(new PolicyStep(target, Differs("policy", ours.Using + ours.Check), Recreate(PolicySql.PolicyName, target, create)));
@@ -178,7 +201,7 @@ internal sealed class PolicyPlanner
         {
             _steps.Add(new PolicyStep(target, "shared-rows policy missing", createShared));
         }
-        else if (!shared.Permissive || shared.Command != "r" || !shared.ToPublic)
+        else if (!shared.Permissive || shared.Command != "r" || !shared.ToPublicOnly)
         {
             _steps.Add(new PolicyStep(target, "shared-rows policy is not PERMISSIVE FOR SELECT TO PUBLIC", Recreate(PolicySql.SharedRowsPolicyName, target, createShared)));
         }
@@ -188,23 +211,23 @@ internal sealed class PolicyPlanner
         }
 
         var setDefault = PolicySql.SetDefault(target, model.TenantColumn, _settingName, model.Type, only: true, _signed);
-        if (relation.TenantDefault is null)
+        if (tenant.Default is null)
         {
             _steps.Add(new PolicyStep(target, "default missing", setDefault));
         }
-        else if (!Matches(relation.TenantDefault, PredictedExpressions.Default(_settingName, model.Type, _signed), key, r => r.Default))
+        else if (!Matches(tenant.Default, PredictedExpressions.Default(_settingName, model.Type, _signed), key, r => r.Default))
         {
-            _steps.Add(new PolicyStep(target, Differs("default", relation.TenantDefault), setDefault));
+            _steps.Add(new PolicyStep(target, Differs("default", tenant.Default), setDefault));
         }
 
-        foreach (var other in _catalog.Policies.Where(p => p.RelationOid == relation.Oid && p.Permissive && !IsOurs(p.Name)))
+        foreach (var other in relation.Policies.Where(p => p.Permissive && !IsOurs(p.Name)))
         {
             _warnings.Add($"{target}: the permissive policy {Quote(other.Name)} is OR-ed with {Quote(PolicySql.PolicyName)}, so it widens what "
                 + "tenants can read or write. Drop it, or recreate it AS RESTRICTIVE.");
         }
     }
 
-    private void PlanGrants(TableModel model, PolicyCatalog.Relation root, string role)
+    private void PlanGrants(TableModel model, ProtectedTable root, string role)
     {
         var schema = _catalog.SchemaGrants.FirstOrDefault(s => s.Schema == model.Schema && s.Role == role);
         if (schema is { Usage: false } && _schemaGrants.Add((model.Schema, role)))
@@ -284,8 +307,7 @@ internal sealed class PolicyPlanner
         };
     }
 
-    private PolicyCatalog.Policy? FindPolicy(PolicyCatalog.Relation relation, string name) =>
-        _catalog.Policies.FirstOrDefault(p => p.RelationOid == relation.Oid && p.Name == name);
+    private static TablePolicy? FindPolicy(ProtectedTable relation, string name) => relation.Policies.FirstOrDefault(p => p.Name == name);
 
     private static bool IsOurs(string policyName) => policyName is PolicySql.PolicyName or PolicySql.SharedRowsPolicyName;
 

@@ -9,7 +9,8 @@ internal static class PolicyScript
     private const string Placeholder = "\u0001";
 
     public static string Render(
-        IReadOnlyList<TableModel> models, string settingName, IReadOnlyList<string> roles, SignedContextModel? signedContext = null, bool includeSigningKeys = false)
+        IReadOnlyList<TableModel> models, string settingName, IReadOnlyList<string> roles, SignedContextModel? signedContext = null, bool includeSigningKeys = false,
+        HardeningModel? hardening = null)
     {
         var context = signedContext ?? SignedContextModel.Unsigned;
         var signed = context.Signed;
@@ -44,6 +45,7 @@ internal static class PolicyScript
         }
 
         SignedContextScript.RenderRetirements(sql, context);
+        HardeningScript.Render(sql, hardening ?? HardeningModel.Off, [.. models.Select(m => m.Schema)], roles);
         return sql.ToString();
     }
 

@@ -114,6 +114,21 @@ public sealed class RegistrationTests
         core.GetReferencedAssemblies().Select(a => a.Name).ShouldNotContain(n => n!.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
     }
 
+    [Test]
+    [Category(Categories.Unit)]
+    public void The_integration_uses_only_the_cores_public_types()
+    {
+        var core = typeof(TenantDataSource).Assembly;
+        typeof(DapperTenantsBuilder).Assembly.GetTypes().Where(t => !t.IsNested)
+            .SelectMany(t => DapperTenants.Tests.Architecture.TypeReferences.Of(t))
+            .Where(r => r.Referenced.Assembly == core && !r.Referenced.IsVisible)
+            .Select(r => $"{r.Where} -> {r.Referenced.FullName}")
+            .ShouldBeEmpty("DapperTenants.AspNetCore is built on the core's public API only (ARCHITECTURE.md)");
+        typeof(DapperTenantsBuilder).Assembly.GetTypes().Where(t => !t.IsNested)
+            .SelectMany(t => DapperTenants.Tests.Architecture.TypeReferences.Of(t))
+            .ShouldContain(r => r.Referenced == typeof(TenantDataSource), "the control: the reader sees the integration's use of the core");
+    }
+
     private static void Endpoints(WebApplication app)
     {
         app.UseDapperTenants();

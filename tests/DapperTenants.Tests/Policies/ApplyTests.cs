@@ -37,7 +37,9 @@ public sealed class ApplyTests
         plan.Steps.Select(s => s.ToString()).ShouldBe([
             $"{Invoice}: RLS not enabled", $"{Invoice}: RLS not forced", $"{Invoice}: policy missing", $"{Invoice}: default missing"]);
         plan.Errors.ShouldBeEmpty();
-        plan.Warnings.ShouldBeEmpty();
+        plan.Warnings.ShouldBe([$"{Invoice}: the primary key invoice_pkey does not lead on the tenant column \"tenant\". Unique checks ignore Row-Level "
+            + "Security, so an insert that fails tells a tenant that another tenant has that key (an existence oracle), and EXPLAIN's estimates over "
+            + "it leak other tenants' values. Lead it with the tenant column: (\"tenant\", …)."]);
         (await CatalogProbe.RlsAsync(_database, "invoice")).ShouldBe((true, true));
         var policy = (await CatalogProbe.PolicyAsync(_database, "invoice")).ShouldNotBeNull();
         policy.ShouldBe(new CatalogProbe.PolicyRow("dapper_tenants_isolation", Permissive: true, Command: "*", ToPublic: true,

@@ -65,7 +65,7 @@ public partial class ReadmeFiguresTests
             .ShouldBe(Enumerable.Range(1, LeakFuzzerTests.Setups.Length).Select(i => (LeakFuzzerTests.DefaultSeed * 100) + i), "the default seeds");
         foreach (var m in fuzzer)
         {
-            long.Parse(m.Groups["operations"].Value, CultureInfo.InvariantCulture).ShouldBeGreaterThanOrEqualTo(LeakFuzzerTests.DefaultOperations);
+            long.Parse(m.Groups["operations"].Value, CultureInfo.InvariantCulture).ShouldBeGreaterThanOrEqualTo(LeakFuzzerTests.DefaultOperationsOf(m.Groups["setup"].Value));
             int.Parse(m.Groups["canaries"].Value, CultureInfo.InvariantCulture).ShouldBe(LeakFuzzerTests.Tenants * LeakFuzzer.CanariesPerTenant);
         }
 

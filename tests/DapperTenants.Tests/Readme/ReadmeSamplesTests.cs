@@ -7,8 +7,8 @@ using DapperTenants.Tests.Support;
 namespace DapperTenants.Tests.Readme;
 
 /// <summary>
-/// Every C# sample in README.md is compiled and run by a test. A sample is marked <c>&lt;!-- sample: name --&gt;</c>
-/// in the README; test sources hold it between <c>// README sample name: Member, …</c> and <c>// README sample end</c>,
+/// Every C# sample in README.md and docs/*.md is compiled and run by a test. A sample is marked <c>&lt;!-- sample: name --&gt;</c>
+/// in its document; test sources hold it between <c>// README sample name: Member, …</c> and <c>// README sample end</c>,
 /// in as many regions as needed (a type, then a method body), in the README's order. The regions together must equal
 /// the sample line by line (whitespace and <c>using</c> directives aside), each region must lie in the members it
 /// names, and each member must be reached from a <c>[Test]</c> of its fixture (a call for a method, a use for a type).
@@ -19,15 +19,56 @@ public partial class ReadmeSamplesTests
     private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
         .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
 
-    public static IEnumerable<TestCaseData> Samples() => SampleMarker().Matches(ReadmeFile.Text)
+    public static IEnumerable<TestCaseData> Samples() => ReadmeFile.Documents
+        .SelectMany(document => SampleMarker().Matches(File.ReadAllText(document).Replace("\r\n", "\n", StringComparison.Ordinal)))
         .Select(m => new TestCaseData(m.Groups["name"].Value, m.Groups["body"].Value).SetName($"The_readme_sample_{m.Groups["name"].Value.Replace('-', '_')}_is_compiled_and_run_by_a_test"));
 
-    [Test]
-    public void Every_csharp_block_of_the_readme_is_a_marked_sample()
+    public static IEnumerable<TestCaseData> Files() => ReadmeFile.Documents
+        .SelectMany(document => FileMarker().Matches(File.ReadAllText(document).Replace("\r\n", "\n", StringComparison.Ordinal)))
+        .Select(m => new TestCaseData(m.Groups["path"].Value, m.Groups["body"].Value).SetName($"The_readme_block_of_{Path.GetFileNameWithoutExtension(m.Groups["path"].Value)}_is_that_file"));
+
+    public static IEnumerable<string> Documents() => ReadmeFile.Documents.Select(ReadmeFile.Relative);
+
+    [TestCaseSource(nameof(Documents))]
+    public void Every_csharp_block_of_a_document_is_a_marked_sample(string document)
     {
-        var blocks = Regex.Count(ReadmeFile.Text, "^```csharp$", RegexOptions.Multiline);
-        blocks.ShouldBeGreaterThan(0);
-        SampleMarker().Count(ReadmeFile.Text).ShouldBe(blocks, "each ```csharp block needs a <!-- sample: name --> line before it");
+        var text = File.ReadAllText(Path.Combine(ReadmeFile.Root, document)).Replace("\r\n", "\n", StringComparison.Ordinal);
+        var blocks = Regex.Count(text, "^```csharp$", RegexOptions.Multiline);
+        (SampleMarker().Count(text) + FileMarker().Count(text) + NotRunMarker().Count(text)).ShouldBe(blocks,
+            $"each ```csharp block of {document} needs a <!-- sample: name --> or <!-- file: path --> line before it");
+    }
+
+    [Test]
+    public void The_only_samples_not_run_are_the_scale_out_guides_illustrations()
+    {
+        ReadmeFile.Documents
+            .SelectMany(d => NotRunMarker().Matches(File.ReadAllText(d).Replace("\r\n", "\n", StringComparison.Ordinal)).Select(m => $"{ReadmeFile.Relative(d)}: {m.Groups["why"].Value}"))
+            .ShouldBe(
+            [
+                "docs/scale-out.md: an illustration with placeholder hosts; tests/DapperTenants.Tests/Replicas/ runs the same calls on a real standby",
+                "docs/scale-out.md: an illustration; tests/DapperTenants.Tests/Replicas/StandbyFailoverTests.cs builds the same data source",
+                "docs/scale-out.md: an illustration; .ci/package-smoke/app/StandbySample.cs runs the same calls against the packages",
+            ], "a sample that no test runs must say so, and this list must grow only on purpose");
+    }
+
+    [Test]
+    public void The_documents_have_csharp_samples()
+    {
+        Samples().Count().ShouldBeGreaterThan(5);
+    }
+
+    /// <summary>
+    /// A block marked <c>&lt;!-- file: path --&gt;</c> shows a whole source file of another project of the solution (a
+    /// sample app, a worker), which the build compiles and that project's tests run: it must equal that file, namespace,
+    /// <c>using</c> directives and XML doc comments aside.
+    /// </summary>
+    [TestCaseSource(nameof(Files))]
+    public void File_block(string path, string block)
+    {
+        var file = Path.Combine(ReadmeFile.Root, path);
+        File.Exists(file).ShouldBeTrue($"the documentation shows {path}, which does not exist");
+        static List<string> Lines(string text) => Code(text).Where(l => !l.StartsWith("namespace ", StringComparison.Ordinal) && !l.StartsWith("///", StringComparison.Ordinal)).ToList();
+        Lines(File.ReadAllText(file).Replace("\r\n", "\n", StringComparison.Ordinal)).ShouldBe(Lines(block), $"the documentation's block must equal {path}");
     }
 
     [TestCaseSource(nameof(Samples))]
@@ -231,6 +272,12 @@ public partial class ReadmeSamplesTests
 
     [GeneratedRegex("^<!-- sample: (?<name>[a-z0-9-]+) -->\\n```csharp\\n(?<body>.*?)^```$", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex SampleMarker();
+
+    [GeneratedRegex("^<!-- file: (?<path>[A-Za-z0-9_./-]+) -->\\n```csharp\\n(?<body>.*?)^```$", RegexOptions.Singleline | RegexOptions.Multiline)]
+    private static partial Regex FileMarker();
+
+    [GeneratedRegex("^<!-- sample not run: (?<why>[^>]+) -->\\n```csharp\\n", RegexOptions.Multiline)]
+    private static partial Regex NotRunMarker();
 
     [GeneratedRegex("^[ \\t]*// README sample (?<name>[a-z0-9-]+): (?<members>[A-Za-z0-9_, ]+)\\n(?<body>.*?)^[ \\t]*// README sample end$", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex Region();

@@ -18,6 +18,8 @@ internal static class FuzzFailures
 
     public const string BrokenConnection = Collateral + "connection broken by a command timeout whose cancellation came back late; the session ends";
 
+    public const string AutoPrepareBookkeeping = Collateral + "26000: Npgsql's auto-prepare bookkeeping named a statement the server no longer held";
+
     public const string AbortedScope = Collateral + "25P02: a TransactionScope whose transaction an earlier failure aborted";
 
     public const string SerializableScope = Collateral + "40001: two serializable TransactionScopes read and wrote the same rows";
@@ -35,6 +37,15 @@ internal static class FuzzFailures
         if (scopeAborted && state == PostgresErrorCodes.InFailedSqlTransaction)
         {
             return AbortedScope;
+        }
+
+        // Npgsql 10's automatic preparation can believe a statement prepared that the server no longer holds (seen only
+        // with Max Auto Prepare, about once in several runs, never with a wrong row). The command path retries such a
+        // failure outside explicit transactions; inside one it surfaces once. Counted, bounded by the collateral cap,
+        // and documented in the README's known limits.
+        if (state == "26000")
+        {
+            return AutoPrepareBookkeeping;
         }
 
         // A TransactionScope is Serializable unless told otherwise; concurrent scopes that read and write the same

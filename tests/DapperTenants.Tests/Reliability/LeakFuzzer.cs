@@ -33,6 +33,19 @@ public sealed class LeakFuzzer
             with check (tenant = (select nullif(current_setting('dapper_tenants.tenant', true), '')::text));
         """;
 
+    /// <summary>
+    /// The same table without a policy or tenant default, for <see cref="PolicyInstaller"/> to install them (the signed
+    /// context's setups install it with <see cref="PolicyInstaller.UseSignedContext"/>).
+    /// </summary>
+    public const string BareSchema = """
+        create table fuzz_items (
+            id bigint primary key,
+            tenant text not null,
+            payload text not null,
+            version int not null default 0);
+        create index fuzz_items_tenant on fuzz_items (tenant, id);
+        """;
+
     private const string Columns = "select id, tenant, payload, version from fuzz_items";
     private const long FirstNewId = 1_000_000;
 

@@ -1,14 +1,17 @@
 using System.Globalization;
 using DapperTenants.Testing;
+using DapperTenants.Tests.Signed;
 using DapperTenants.Tests.Support;
 using Npgsql;
 
 namespace DapperTenants.Tests.Reliability;
 
 /// <summary>
-/// The leak fuzzer against every pooling setup. CI runs <see cref="DefaultOperations"/> operations per setup;
-/// <c>DAPPER_TENANTS_FUZZ_OPS</c> sets another number of operations per setup (for example 20000 for a long run) and
-/// <c>DAPPER_TENANTS_FUZZ_SEED</c> another base seed. Each setup prints one line of figures to the log.
+/// The leak fuzzer against every pooling setup, with the raw setting and again under the signed context (a database of
+/// its own whose policies the installer set up with <see cref="PolicyInstaller.UseSignedContext"/>). CI runs
+/// <see cref="DefaultOperations"/> operations per raw-setting setup and <see cref="DefaultSignedOperations"/> per signed
+/// one; <c>DAPPER_TENANTS_FUZZ_OPS</c> sets another number of operations for every setup (for example 20000 for a long
+/// run) and <c>DAPPER_TENANTS_FUZZ_SEED</c> another base seed. Each setup prints one line of figures to the log.
 /// </summary>
 [Category(Categories.Database)]
 [NonParallelizable]
@@ -17,49 +20,70 @@ public class LeakFuzzerTests
     public const int Workers = 16;
     public const int Tenants = 50;
     public const int DefaultOperations = 1000;
+
+    /// <summary>The signed context's setups run the same code paths with a token instead of the tenant: fewer operations keep CI short.</summary>
+    public const int DefaultSignedOperations = 400;
+
     public const int DefaultSeed = 1;
 
-    /// <summary>At most this share of operations may fail as collateral damage (measured: under 2% in every setup).</summary>
+    /// <summary>The prefix of the signed context's setup names.</summary>
+    public const string SignedPrefix = "signed context: ";
+
+    /// <summary>At most this share of operations may fail as collateral damage (measured: under 4% in every setup).</summary>
     public const double MaxCollateralShare = 0.05;
 
     /// <summary>At most this share may fail on purpose (by construction about 20%: failing statements, timeouts, upserts onto foreign rows).</summary>
     public const double MaxDeliberateShare = 0.35;
 
-    private static readonly long Operations = ReadVariable("DAPPER_TENANTS_FUZZ_OPS", DefaultOperations);
-    private static readonly int BaseSeed = (int)ReadVariable("DAPPER_TENANTS_FUZZ_SEED", DefaultSeed);
+    private static readonly long? OperationsOverride = ReadVariable("DAPPER_TENANTS_FUZZ_OPS");
+    private static readonly int BaseSeed = (int)(ReadVariable("DAPPER_TENANTS_FUZZ_SEED") ?? DefaultSeed);
     private static readonly List<FuzzReport> Reports = [];
 
-    private TestDatabase _db = null!;
-    private LeakFuzzer _fuzzer = null!;
-    private PgBouncer? _bouncer;
-
-    /// <summary>The setups, in order; a setup's seed is <c>base seed × 100 + its position</c>.</summary>
-    public static readonly (string Name, string TestName)[] Setups =
+    private static readonly (string Name, string TestName)[] PoolingSetups =
     [
-        ("Npgsql default pool", "No_tenant_sees_another_tenants_rows_with_the_default_pool"),
-        ("Maximum Pool Size 4 (< 16 workers)", "No_tenant_sees_another_tenants_rows_with_a_pool_smaller_than_the_workers"),
-        ("No Reset On Close", "No_tenant_sees_another_tenants_rows_without_reset_on_close"),
-        ("auto-prepare (Max Auto Prepare 20)", "No_tenant_sees_another_tenants_rows_with_auto_prepare"),
-        ("Enlist + TransactionScope", "No_tenant_sees_another_tenants_rows_in_TransactionScopes"),
-        ("Multiplexing", "No_tenant_sees_another_tenants_rows_with_multiplexing"),
-        ("PgBouncer transaction mode (pool 4)", "No_tenant_sees_another_tenants_rows_behind_PgBouncer_in_transaction_mode"),
-        ("session scope, direct", "No_tenant_sees_another_tenants_rows_in_session_scope"),
+        ("Npgsql default pool", "with_the_default_pool"),
+        ("Maximum Pool Size 4 (< 16 workers)", "with_a_pool_smaller_than_the_workers"),
+        ("No Reset On Close", "without_reset_on_close"),
+        ("auto-prepare (Max Auto Prepare 20)", "with_auto_prepare"),
+        ("Enlist + TransactionScope", "in_TransactionScopes"),
+        ("Multiplexing", "with_multiplexing"),
+        ("PgBouncer transaction mode (pool 4)", "behind_PgBouncer_in_transaction_mode"),
+        ("session scope, direct", "in_session_scope"),
     ];
 
+    private TestDatabase _db = null!;
+    private TestDatabase _signedDb = null!;
+    private LeakFuzzer _fuzzer = null!;
+    private PgBouncer? _bouncer;
+    private PgBouncer? _signedBouncer;
+
+    /// <summary>
+    /// The setups, in order: every pooling setup with the raw setting, then again under the signed context. A setup's
+    /// seed is <c>base seed × 100 + its position</c>.
+    /// </summary>
+    public static readonly (string Name, string TestName)[] Setups =
+    [
+        .. PoolingSetups.Select(s => (s.Name, "No_tenant_sees_another_tenants_rows_" + s.TestName)),
+        .. PoolingSetups.Select(s => (SignedPrefix + s.Name, "No_tenant_sees_another_tenants_rows_under_the_signed_context_" + s.TestName)),
+    ];
+
+    /// <summary>The operations CI runs for a setup.</summary>
+    public static int DefaultOperationsOf(string setup) => setup.StartsWith(SignedPrefix, StringComparison.Ordinal) ? DefaultSignedOperations : DefaultOperations;
+
     [OneTimeSetUp]
-    public async Task CreateDatabase()
+    public async Task CreateDatabases()
     {
-        _db = await TestServer.CreateDatabaseAsync("fuzz");
         _fuzzer = new LeakFuzzer(Tenants);
+        _db = await TestServer.CreateDatabaseAsync("fuzz");
         await _db.ExecuteAsOwnerAsync(LeakFuzzer.Schema);
+        _signedDb = await TestServer.CreateDatabaseAsync("fuzz_signed");
+        await _signedDb.ExecuteAsOwnerAsync(LeakFuzzer.BareSchema);
+        await using var owner = _signedDb.CreateOwnerDataSource();
+        await new PolicyInstaller(owner).Add<FuzzItem>().GrantTo(_signedDb.AppRole).UseSignedContext(SignedDatabase.Key).ApplyAsync();
     }
 
-    /// <summary>Every setup starts from the canaries alone, so what one setup did cannot fail the next.</summary>
-    [SetUp]
-    public Task ResetRows() => _db.ExecuteAsAdminAsync(_fuzzer.ResetSql());
-
     [OneTimeTearDown]
-    public async Task DropDatabase()
+    public async Task DropDatabases()
     {
         foreach (var report in Reports.OrderBy(r => r.Seed))
         {
@@ -67,12 +91,13 @@ public class LeakFuzzerTests
         }
 
         NpgsqlConnection.ClearAllPools();
-        if (_bouncer is not null)
+        foreach (var bouncer in new[] { _bouncer, _signedBouncer }.OfType<PgBouncer>())
         {
-            await _bouncer.DisposeAsync();
+            await bouncer.DisposeAsync();
         }
 
         await _db.DisposeAsync();
+        await _signedDb.DisposeAsync();
     }
 
     private static IEnumerable<TestCaseData> SetupCases() => Setups.Select((s, i) => new TestCaseData(i + 1).SetName(s.TestName));
@@ -80,9 +105,16 @@ public class LeakFuzzerTests
     [TestCaseSource(nameof(SetupCases))]
     public async Task No_leak(int position)
     {
-        var setup = await SetupAsync(Setups[position - 1].Name);
-        var report = await _fuzzer.RunAsync(setup, Workers, Operations, seed: (BaseSeed * 100) + position);
-        await _fuzzer.VerifyAsync(_db.AdminConnectionString, report);
+        var name = Setups[position - 1].Name;
+        var signed = name.StartsWith(SignedPrefix, StringComparison.Ordinal);
+        var db = signed ? _signedDb : _db;
+
+        // Every setup starts from the canaries alone, so what one setup did cannot fail the next.
+        await db.ExecuteAsAdminAsync(_fuzzer.ResetSql());
+        var setup = await SetupAsync(name, signed);
+        var operations = OperationsOverride ?? DefaultOperationsOf(name);
+        var report = await _fuzzer.RunAsync(setup, Workers, operations, seed: (BaseSeed * 100) + position);
+        await _fuzzer.VerifyAsync(db.AdminConnectionString, report);
         lock (Reports)
         {
             Reports.Add(report);
@@ -91,10 +123,11 @@ public class LeakFuzzerTests
         await TestContext.Out.WriteLineAsync(report + Environment.NewLine + report.FailureBreakdown());
         report.Unexpected.ShouldBeEmpty(string.Join(Environment.NewLine, report.Unexpected.Take(5)));
         report.Leaks.ShouldBeEmpty(string.Join(Environment.NewLine, report.Leaks.Take(5)));
-        report.Operations.ShouldBeGreaterThanOrEqualTo(Operations);
+        report.Operations.ShouldBeGreaterThanOrEqualTo(operations);
         report.CanariesVerified.ShouldBe(Tenants * LeakFuzzer.CanariesPerTenant, "every canary is there, unchanged");
 
-        // Floors and ceilings: a run where the tenant never reached the server reads nothing and fails most writes.
+        // Floors and ceilings: a run where the tenant never reached the server (or its token never verified) reads
+        // nothing and fails most writes.
         report.RowsRead.ShouldBeGreaterThan(report.Reads, "reads through tenant connections return rows (more than one per read on average)");
         report.ForeignCounts.ShouldBeGreaterThan(0, "the count(*) probes of other tenants' rows ran");
         report.CollateralShare.ShouldBeLessThanOrEqualTo(MaxCollateralShare, report.FailureBreakdown());
@@ -102,9 +135,23 @@ public class LeakFuzzerTests
         report.Succeeded.ShouldBeGreaterThan(report.Operations / 2, "most operations succeed");
     }
 
-    private async Task<FuzzSetup> SetupAsync(string name)
+    private async Task<FuzzSetup> SetupAsync(string name, bool signed)
     {
-        switch (name)
+        var db = signed ? _signedDb : _db;
+        void Sign(TenantOptions o) => o.SigningKey = signed ? SignedDatabase.Key : null;
+        TenantDataSource Direct(Action<NpgsqlConnectionStringBuilder>? connection = null, Action<TenantOptions>? options = null) =>
+            db.CreateTenantDataSource(b =>
+            {
+                b.MaxPoolSize = 32;
+                b.Timeout = 30;
+                connection?.Invoke(b);
+            }, o =>
+            {
+                Sign(o);
+                options?.Invoke(o);
+            });
+
+        switch (signed ? name[SignedPrefix.Length..] : name)
         {
             case "Npgsql default pool":
                 return new FuzzSetup(name, () => Direct());
@@ -119,8 +166,12 @@ public class LeakFuzzerTests
             case "Multiplexing":
                 return new FuzzSetup(name, () => Direct(b => b.Multiplexing = true), AsyncOnly: true);
             case "PgBouncer transaction mode (pool 4)":
-                _bouncer ??= await PgBouncer.StartAsync(_db, poolSize: 4);
-                return new FuzzSetup(name, () => TenantDataSource.Create(new NpgsqlConnectionStringBuilder(_bouncer.AppConnectionString) { MaxPoolSize = 32, Timeout = 30 }.ConnectionString));
+            {
+                var bouncer = signed ? _signedBouncer ??= await PgBouncer.StartAsync(db, poolSize: 4) : _bouncer ??= await PgBouncer.StartAsync(db, poolSize: 4);
+                return new FuzzSetup(name, () => TenantDataSource.Create(
+                    new NpgsqlConnectionStringBuilder(bouncer.AppConnectionString) { MaxPoolSize = 32, Timeout = 30 }.ConnectionString, Sign));
+            }
+
             case "session scope, direct":
                 return new FuzzSetup(name, () => Direct(options: o => o.ContextScope = TenantContextScope.Session));
             default:
@@ -128,14 +179,6 @@ public class LeakFuzzerTests
         }
     }
 
-    private TenantDataSource Direct(Action<NpgsqlConnectionStringBuilder>? connection = null, Action<TenantOptions>? options = null) =>
-        _db.CreateTenantDataSource(b =>
-        {
-            b.MaxPoolSize = 32;
-            b.Timeout = 30;
-            connection?.Invoke(b);
-        }, options);
-
-    private static long ReadVariable(string name, long fallback) =>
-        long.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
+    private static long? ReadVariable(string name) =>
+        long.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : null;
 }

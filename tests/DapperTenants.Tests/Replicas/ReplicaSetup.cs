@@ -39,7 +39,7 @@ public sealed class ReplicaSetup
         var standbyStarted = watch.Elapsed;
         await _standby.WaitForReplayAsync();
         await TestContext.Progress.WriteLineAsync(
-            $"replicas: primary started in {primaryStarted.TotalSeconds:F2} s; standby copied (pg_basebackup -R) and started in "
+            $"replicas: primary started in {primaryStarted.TotalSeconds:F2} s; standby copied and started in "
             + $"{standbyStarted.TotalSeconds:F2} s, caught up after {watch.Elapsed.TotalSeconds:F2} s: {_standby.Description}");
     }
 

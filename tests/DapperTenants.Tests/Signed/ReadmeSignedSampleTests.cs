@@ -20,23 +20,32 @@ public sealed class ReadmeSignedSampleTests
         Environment.SetEnvironmentVariable("DAPPER_TENANTS_SIGNING_KEY", variable);
         try
         {
-            // 32 or more random bytes, from your secret store (generate once: RandomNumberGenerator.GetBytes(32), or openssl rand -hex 32).
-            byte[] key = Convert.FromHexString(Environment.GetEnvironmentVariable("DAPPER_TENANTS_SIGNING_KEY")!);
-
-            // Once, as the tables' owner: the key table, the verifier, the key, and policies that read the verifier.
-            await new PolicyInstaller(owner).Add<Order>().GrantTo(appLogin).UseSignedContext(key).ApplyAsync();
-
-            // The application signs its tenant with the same key.
-            await using var tenants = TenantDataSource.Create(appConnectionString, o => o.SigningKey = key);
-
-            tenants.Options.SigningKey.ShouldBe(OtherKey);
-            (await new PolicyInstaller(owner).Add<Order>().GrantTo(appLogin).UseSignedContext(key).PlanAsync()).IsEmpty.ShouldBeTrue();
-            (await IdsAsync(appConnectionString, Minter(key).TokenFor("acme"))).ShouldBe([1]);
+            await SignedContextSampleAsync(owner, appLogin, appConnectionString);
         }
         finally
         {
             Environment.SetEnvironmentVariable("DAPPER_TENANTS_SIGNING_KEY", null);
         }
+    }
+
+    private static async Task SignedContextSampleAsync(NpgsqlDataSource owner, string appLogin, string appConnectionString)
+    {
+        // README sample signed-context: SignedContextSampleAsync
+        // 32 or more random bytes, from your secret store (generate once: RandomNumberGenerator.GetBytes(32), or openssl rand -hex 32).
+        byte[] key = Convert.FromHexString(Environment.GetEnvironmentVariable("DAPPER_TENANTS_SIGNING_KEY")!);
+
+        // Once, as the tables' owner: the key table, the verifier, the key, and policies that read the verifier.
+        await new PolicyInstaller(owner).Add<Order>().GrantTo(appLogin).UseSignedContext(key).ApplyAsync();
+
+        // The application signs its tenant with the same key.
+        await using var tenants = TenantDataSource.Create(appConnectionString, o => o.SigningKey = key);
+        // README sample end
+
+        tenants.Options.SigningKey.ShouldBe(OtherKey);
+        (await new PolicyInstaller(owner).Add<Order>().GrantTo(appLogin).UseSignedContext(key).PlanAsync()).IsEmpty.ShouldBeTrue();
+        (await IdsAsync(appConnectionString, Minter(key).TokenFor("acme"))).ShouldBe([1]);
+        await using var acme = await tenants.OpenAsync("acme");
+        (await acme.QueryAsync<int>("select id from readme_orders order by id")).ShouldBe([1]);
     }
 
     [Test]
@@ -49,17 +58,27 @@ public sealed class ReadmeSignedSampleTests
         var (appLogin, oldKey, newKey) = (database.AppRole, Key, OtherKey);
         await new PolicyInstaller(owner).Add<Order>().GrantTo(appLogin).UseSignedContext(oldKey, "k1").ApplyAsync();
         var (oldToken, newToken) = (Minter(oldKey, "k1").TokenFor("acme"), Minter(newKey, "k2").TokenFor("acme"));
-
-        PolicyInstaller Installer() => new PolicyInstaller(owner).Add<Order>().GrantTo(appLogin);
-        await Installer().UseSignedContext(oldKey, "k1").UseSignedContext(newKey, "k2").ApplyAsync();  // both verify
-        var during = (await IdsAsync(database.AppConnectionString, oldToken), await IdsAsync(database.AppConnectionString, newToken));
-        // deploy the applications with SigningKey = newKey, SigningKeyId = "k2"
-        await Installer().UseSignedContext(newKey, "k2").RetireSigningKey("k1").ApplyAsync();          // k1 tokens stop verifying
+        var during = await RotationSampleAsync(owner, appLogin, oldKey, newKey, database.AppConnectionString, oldToken, newToken);
 
         during.Item1.ShouldBe([1]);
         during.Item2.ShouldBe([1]);
         (await IdsAsync(database.AppConnectionString, oldToken)).ShouldBeEmpty();
         (await IdsAsync(database.AppConnectionString, newToken)).ShouldBe([1]);
+    }
+
+    private static async Task<(int[], int[])> RotationSampleAsync(
+        NpgsqlDataSource owner, string appLogin, byte[] oldKey, byte[] newKey, string appConnectionString, string oldToken, string newToken)
+    {
+        // README sample rotation: RotationSampleAsync
+        PolicyInstaller Installer() => new PolicyInstaller(owner).Add<Order>().GrantTo(appLogin);
+        await Installer().UseSignedContext(oldKey, "k1").UseSignedContext(newKey, "k2").ApplyAsync();  // both verify
+        // README sample end
+        var during = (await IdsAsync(appConnectionString, oldToken), await IdsAsync(appConnectionString, newToken));
+        // README sample rotation: RotationSampleAsync
+        // deploy the applications with SigningKey = newKey, SigningKeyId = "k2"
+        await Installer().UseSignedContext(newKey, "k2").RetireSigningKey("k1").ApplyAsync();          // k1 tokens stop verifying
+        // README sample end
+        return during;
     }
 
     private static async Task<int[]> IdsAsync(string appConnectionString, string token)

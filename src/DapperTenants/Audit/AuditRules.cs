@@ -1,0 +1,225 @@
+using DapperTenants.Catalog;
+
+namespace DapperTenants.Audit;
+
+/// <summary>Turns an <see cref="AuditInput"/> into findings. Pure: no I/O, so every rule is testable from a hand-made input.</summary>
+/// <remarks>
+/// A tenant table is a table of the catalog model (<see cref="ProtectedTable"/>): one whose policies compare a column
+/// with the tenant setting, or one with a hinted tenant column. Checks that only make sense once isolation is on
+/// (indexes, privileges, views, foreign keys) look at tables with Row-Level Security, so fixing a DT001 may reveal more
+/// findings on the next run.
+/// </remarks>
+internal static partial class AuditRules
+{
+    public static IReadOnlyList<AuditFinding> Evaluate(AuditInput input)
+    {
+        var findings = new List<AuditFinding>();
+        var catalog = input.Catalog;
+        if (catalog.Tables.Tables.Count == 0)
+        {
+            findings.Add(NoTenantTables(input));
+        }
+
+        foreach (var table in catalog.Tables.Tables)
+        {
+            CheckTable(table, catalog.Tables, findings);
+        }
+
+        CheckPolicies(catalog, findings);
+        CheckAppRole(catalog, findings);
+        CheckForeignKeys(catalog, findings);
+        CheckViews(catalog, findings);
+        CheckFunctions(catalog, findings);
+        CheckSignedContext(catalog, findings);
+        CheckHardening(catalog, findings);
+        CheckPool(input, findings);
+        findings.AddRange(ServerAdvisory.Evaluate(catalog.ServerVersionNum, catalog.ServerVersion, input.Today));
+        return [.. findings.OrderBy(f => f.Code, StringComparer.Ordinal).ThenBy(f => f.Target, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The tenant column as SQL writes it.</summary>
+    private static string Column(ProtectedTable table) => table.Tenant?.Quoted ?? table.TenantColumn;
+
+    private static AuditFinding NoTenantTables(AuditInput input) => new(
+        AuditCodes.NoTenantTables, AuditSeverity.Info, input.Catalog.Database,
+        $"No table has a tenant column ({string.Join(", ", input.TenantColumns)}).",
+        "The audit finds tenant data by its policies, and else by its column name; with none it has nothing to check.",
+        "Pass your tenant column's name with --tenant-column.");
+
+    private static void CheckTable(ProtectedTable table, CatalogTables tables, List<AuditFinding> findings)
+    {
+        var t = table.QuotedName;
+        var column = Column(table);
+        if (!table.RowSecurity)
+        {
+            if (!table.IsPartition)
+            {
+                findings.Add(new(AuditCodes.RlsDisabled, AuditSeverity.Error, t,
+                    $"Row-Level Security is disabled on a table with the tenant column {column}.",
+                    "Every role with SELECT on it reads every tenant's rows: the tenant column is only a convention.",
+                    $"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; ALTER TABLE {t} FORCE ROW LEVEL SECURITY; then create the tenant policy ('dapper-tenants apply' does all three)."));
+            }
+            else if (table.ParentOid is { } parentOid && tables.Find(parentOid) is { RowSecurity: true } parent)
+            {
+                findings.Add(new(AuditCodes.PartitionWithoutRls, AuditSeverity.Error, t,
+                    $"Partition {t} of the protected table {parent.QuotedName} has Row-Level Security disabled.",
+                    "A partition does not inherit its parent's policies: a query that names the partition directly reads every tenant's rows.",
+                    $"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; ALTER TABLE {t} FORCE ROW LEVEL SECURITY; and give it the parent's tenant policy."));
+            }
+
+            // A partition of an unprotected parent is covered by the parent's DT001.
+            return;
+        }
+
+        if (!table.ForceRowSecurity)
+        {
+            findings.Add(new(AuditCodes.RlsNotForced, AuditSeverity.Warning, t,
+                "Row-Level Security is enabled but not forced.",
+                $"The owner ({table.Owner}) and every role acting as it skip the policies: an application, view or SECURITY DEFINER function running as the owner sees every tenant's rows.",
+                $"ALTER TABLE {t} FORCE ROW LEVEL SECURITY;"));
+        }
+
+        if (table.Policies.Count == 0)
+        {
+            findings.Add(new(AuditCodes.NoPolicy, AuditSeverity.Warning, t,
+                "Row-Level Security is enabled but the table has no policy.",
+                "With no policy PostgreSQL denies every row: tenant queries return nothing and every write fails. It fails closed, but the application cannot work.",
+                $"Create the tenant policy ('dapper-tenants apply'), or CREATE POLICY on {t} with USING and WITH CHECK comparing {column} with the tenant setting."));
+        }
+
+        if (table.IsPartition)
+        {
+            // A partition's indexes are clones of its parent's: the parent's findings cover them.
+            return;
+        }
+
+        if (table.Tenant is { LeadsIndex: false })
+        {
+            findings.Add(new(AuditCodes.NoTenantIndex, AuditSeverity.Warning, t,
+                $"No index leads on the tenant column {column}.",
+                $"The policy adds a filter on {column} to every statement; without an index leading on it each query reads every tenant's rows.",
+                $"Lead the primary key with it (PRIMARY KEY ({column}, id)), or CREATE INDEX ON {t} ({column});"));
+        }
+
+        foreach (var index in table.KeysWithoutTenant)
+        {
+            var kind = index.IsPrimaryKey ? "primary key" : "unique index";
+            findings.Add(new(AuditCodes.UniqueIndexWithoutTenant, AuditSeverity.Warning, $"{index.Name} ON {t}",
+                $"The {kind} {index.Name} on {t} does not lead on the tenant column {column}.",
+                "Unique checks ignore Row-Level Security: an insert that fails tells a tenant that another tenant has that key (an existence oracle), "
+                + "and EXPLAIN's estimates over an index that spans every tenant leak their values.",
+                $"Make it ({column}, …): for example ALTER TABLE {t} ADD UNIQUE ({column}, <key columns>); then drop {index.Name}, or add {column} to the primary key."));
+        }
+    }
+
+    private static void CheckPolicies(AuditCatalog catalog, List<AuditFinding> findings)
+    {
+        foreach (var table in catalog.Tables.Tables.Where(t => t.RowSecurity))
+        {
+            foreach (var policy in table.Policies)
+            {
+                if (!policy.Permissive)
+                {
+                    // Restrictive policies only narrow access; policies on a table without RLS have no effect (DT001 covers it).
+                    continue;
+                }
+
+                var name = policy.Quoted ?? policy.Name;
+                var target = $"{name} ON {table.QuotedName}";
+                var roles = string.Join(", ", policy.Roles);
+                var reachesApp = policy.ForPublic || catalog.AppRole is { Exists: true } app && app.PoliciesApplying.Contains(policy.Oid);
+                if (policy.AlwaysTrue)
+                {
+                    var clause = policy.Using == "true" ? "USING (true)" : "WITH CHECK (true)";
+                    findings.Add(new(AuditCodes.AlwaysTruePolicy, reachesApp ? AuditSeverity.Error : AuditSeverity.Warning, target,
+                        $"The permissive policy {name} on {table.QuotedName} has {clause} for {roles}.",
+                        "Permissive policies are OR-ed together: one that is always true lets its roles read (USING) or write (WITH CHECK) every tenant's rows, whatever the tenant policy says.",
+                        $"DROP POLICY {name} ON {table.QuotedName}; or make it AS RESTRICTIVE, or grant it only to a role that must see every tenant."));
+                }
+                else if (reachesApp && table.Tenant is { } tenant && !policy.Columns.Contains(tenant.Number))
+                {
+                    findings.Add(new(AuditCodes.PolicyIgnoresTenant, AuditSeverity.Error, target,
+                        $"The permissive policy {name} on {table.QuotedName} applies to {(policy.ForPublic ? "PUBLIC" : "the app role")} and never reads {Column(table)}.",
+                        "Permissive policies are OR-ed together: every row this policy admits is visible (or writable) to every tenant.",
+                        $"Compare {Column(table)} with the tenant setting in its USING and WITH CHECK, make it AS RESTRICTIVE, or limit it TO a role that must see every tenant."));
+                }
+            }
+        }
+    }
+
+    private static void CheckAppRole(AuditCatalog catalog, List<AuditFinding> findings)
+    {
+        if (catalog.Tables.Tables.Count == 0)
+        {
+            return;
+        }
+
+        if (catalog.AppRole is not { } role)
+        {
+            findings.Add(new(AuditCodes.AppRoleNotGiven, AuditSeverity.Info, catalog.Database,
+                "No --app-role was given, so the application login was not checked.",
+                "Whether the policies apply at all depends on the login: superusers, BYPASSRLS roles and table owners skip them, and TRUNCATE ignores them.",
+                "Run the audit again with --app-role <the login your application connects as>."));
+            return;
+        }
+
+        if (!role.Exists)
+        {
+            findings.Add(new(AuditCodes.AppRoleMissing, AuditSeverity.Error, role.Name,
+                $"The app role '{role.Name}' does not exist on this server.",
+                "The application login could not be checked.",
+                "Pass the exact login name your application connects as (role names are case-sensitive)."));
+            return;
+        }
+
+        var r = role.QuotedName;
+        if (role.IsSuperuser)
+        {
+            findings.Add(new(AuditCodes.AppRoleSuperuser, AuditSeverity.Error, r,
+                $"The app role {r} is a superuser.",
+                "PostgreSQL never applies Row-Level Security to a superuser: every tenant connection sees and writes every tenant's rows.",
+                $"Connect as a role created with NOSUPERUSER NOBYPASSRLS that owns no table, or ALTER ROLE {r} NOSUPERUSER;"));
+
+            // A superuser holds every privilege; the per-table findings would only repeat this one.
+            return;
+        }
+
+        if (role.BypassesRls)
+        {
+            findings.Add(new(AuditCodes.AppRoleBypassesRls, AuditSeverity.Error, r,
+                $"The app role {r} has BYPASSRLS.",
+                "PostgreSQL skips Row-Level Security for BYPASSRLS roles: every tenant connection sees and writes every tenant's rows.",
+                $"ALTER ROLE {r} NOBYPASSRLS;"));
+        }
+
+        foreach (var privileges in role.Privileges)
+        {
+            var table = catalog.Tables.Find(privileges.TableOid)!;
+            var name = table.QuotedName;
+            if (privileges.ActsAsOwner)
+            {
+                findings.Add(new(AuditCodes.AppRoleOwnsTable, AuditSeverity.Error, name,
+                    $"The app role {r} owns {name} (its owner is {table.Owner}), or is a member of the owner.",
+                    "The owner skips the policies unless RLS is forced, and can always disable Row-Level Security, drop the policies or alter the table.",
+                    $"ALTER TABLE {name} OWNER TO <a migration role>; and revoke {r}'s membership in the owner."));
+                continue;
+            }
+
+            if (privileges.Truncate)
+            {
+                findings.Add(new(AuditCodes.AppRoleTruncate, AuditSeverity.Error, name,
+                    $"The app role {r} may TRUNCATE {name}.",
+                    "TRUNCATE ignores Row-Level Security: one statement from any tenant empties every tenant's rows.",
+                    $"REVOKE TRUNCATE ON {name} FROM {r}; (and from PUBLIC or the group role that grants it)."));
+            }
+
+            if (privileges.References)
+            {
+                findings.Add(new(AuditCodes.AppRoleReferences, AuditSeverity.Warning, name,
+                    $"The app role {r} holds REFERENCES on {name}.",
+                    "It can create foreign keys to the table; foreign-key checks ignore Row-Level Security, so it can probe which keys other tenants have.",
+                    $"REVOKE REFERENCES ON {name} FROM {r};"));
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.ObjectModel;
+
+namespace DapperTenants;
+
+/// <summary>The stable codes of <see cref="AuditFinding"/>. A code keeps its meaning forever; retired codes are never reused.</summary>
+public static class AuditCodes
+{
+    /// <summary>No table has a tenant column or a tenant policy.</summary>
+    public const string NoTenantTables = "DT000";
+
+    /// <summary>A tenant table without Row-Level Security.</summary>
+    public const string RlsDisabled = "DT001";
+
+    /// <summary>Row-Level Security is enabled but not forced.</summary>
+    public const string RlsNotForced = "DT002";
+
+    /// <summary>Row-Level Security is enabled without a policy.</summary>
+    public const string NoPolicy = "DT003";
+
+    /// <summary>A permissive policy that is always true.</summary>
+    public const string AlwaysTruePolicy = "DT004";
+
+    /// <summary>A permissive policy for PUBLIC or the app role that ignores the tenant column.</summary>
+    public const string PolicyIgnoresTenant = "DT005";
+
+    /// <summary>The app role is a superuser.</summary>
+    public const string AppRoleSuperuser = "DT010";
+
+    /// <summary>The app role has BYPASSRLS.</summary>
+    public const string AppRoleBypassesRls = "DT011";
+
+    /// <summary>The app role owns (or can act as the owner of) a protected table.</summary>
+    public const string AppRoleOwnsTable = "DT012";
+
+    /// <summary>The app role may TRUNCATE a protected table.</summary>
+    public const string AppRoleTruncate = "DT013";
+
+    /// <summary>The app role holds REFERENCES on a protected table.</summary>
+    public const string AppRoleReferences = "DT014";
+
+    /// <summary>The app role does not exist.</summary>
+    public const string AppRoleMissing = "DT015";
+
+    /// <summary>No app role was given, so its checks did not run.</summary>
+    public const string AppRoleNotGiven = "DT016";
+
+    /// <summary>No index leads on the tenant column.</summary>
+    public const string NoTenantIndex = "DT020";
+
+    /// <summary>A unique or primary-key index on a protected table does not lead on the tenant column.</summary>
+    public const string UniqueIndexWithoutTenant = "DT021";
+
+    /// <summary>A foreign key into a protected table without the tenant column.</summary>
+    public const string ForeignKeyWithoutTenant = "DT030";
+
+    /// <summary>A view whose owner bypasses Row-Level Security.</summary>
+    public const string ViewBypassesRls = "DT040";
+
+    /// <summary>A materialized view over a protected table.</summary>
+    public const string MaterializedView = "DT041";
+
+    /// <summary>A SECURITY DEFINER function owned by a role that bypasses Row-Level Security.</summary>
+    public const string SecurityDefinerFunction = "DT042";
+
+    /// <summary>A partition of a protected table without Row-Level Security.</summary>
+    public const string PartitionWithoutRls = "DT050";
+
+    /// <summary>The server predates Row-Level Security fixes of its release line.</summary>
+    public const string ServerUnpatched = "DT060";
+
+    /// <summary>The server's release line is past end of life.</summary>
+    public const string ServerEndOfLife = "DT061";
+
+    /// <summary>A policy trusts the raw tenant setting, not the signed context.</summary>
+    public const string RawTenantSetting = "DT070";
+
+    /// <summary>The app role may create temporary objects in the database.</summary>
+    public const string AppRoleTemporary = "DT080";
+
+    /// <summary>The app role may execute built-ins that run a query given as text.</summary>
+    public const string AppRoleSqlExecutingBuiltIns = "DT081";
+
+    /// <summary>The app role may CREATE in a schema on its search_path.</summary>
+    public const string AppRoleCreatesOnSearchPath = "DT082";
+
+    /// <summary>The application's pool does not reset sessions between leases.</summary>
+    public const string PoolDoesNotReset = "DT090";
+
+    /// <summary>Every code with a short description, ordered by code.</summary>
+    public static IReadOnlyDictionary<string, string> Descriptions { get; } = new ReadOnlyDictionary<string, string>(new SortedDictionary<string, string>(StringComparer.Ordinal)
+    {
+        [NoTenantTables] = "no table has a tenant column",
+        [RlsDisabled] = "tenant table without Row-Level Security",
+        [RlsNotForced] = "Row-Level Security not forced",
+        [NoPolicy] = "Row-Level Security without a policy",
+        [AlwaysTruePolicy] = "permissive policy that is always true",
+        [PolicyIgnoresTenant] = "permissive policy for PUBLIC or the app role that ignores the tenant column",
+        [AppRoleSuperuser] = "app role is a superuser",
+        [AppRoleBypassesRls] = "app role has BYPASSRLS",
+        [AppRoleOwnsTable] = "app role owns (or can act as the owner of) a protected table",
+        [AppRoleTruncate] = "app role may TRUNCATE a protected table",
+        [AppRoleReferences] = "app role holds REFERENCES on a protected table",
+        [AppRoleMissing] = "app role does not exist",
+        [AppRoleNotGiven] = "no --app-role: app role checks skipped",
+        [NoTenantIndex] = "no index leading on the tenant column",
+        [UniqueIndexWithoutTenant] = "unique or primary-key index on a protected table that does not lead on the tenant column",
+        [ForeignKeyWithoutTenant] = "foreign key into a protected table without the tenant column",
+        [ViewBypassesRls] = "view whose owner bypasses Row-Level Security",
+        [MaterializedView] = "materialized view over a protected table",
+        [SecurityDefinerFunction] = "SECURITY DEFINER function owned by a role that bypasses Row-Level Security",
+        [PartitionWithoutRls] = "partition of a protected table without Row-Level Security",
+        [ServerUnpatched] = "server predates Row-Level Security fixes of its release line",
+        [ServerEndOfLife] = "server release line is past end of life",
+        [RawTenantSetting] = "policy trusts the raw tenant setting, not the signed context",
+        [AppRoleTemporary] = "app role may create temporary objects",
+        [AppRoleSqlExecutingBuiltIns] = "app role may execute built-ins that run SQL given as text",
+        [AppRoleCreatesOnSearchPath] = "app role may CREATE in a schema on its search_path",
+        [PoolDoesNotReset] = "the application's pool does not reset sessions",
+    });
+}

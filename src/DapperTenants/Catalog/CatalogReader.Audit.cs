@@ -1,0 +1,254 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DapperTenants.Catalog;
+
+/// <content>
+/// The audit's read: the catalog model's tables (with details and the audit's column hints), the server and the app
+/// login in a first round trip; the objects that reach the tables, and the login's rights on them, in a second.
+/// </content>
+internal static partial class CatalogReader
+{
+    private const string ServerSql = $"""
+        select current_setting('server_version_num')::int, current_setting('server_version'), current_database()::text, quote_ident(current_database()),
+               exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                       where n.nspname = '{SignedContextNames.Schema}' and p.proname = '{SignedContextNames.Verifier}' and oidvectortypes(p.proargtypes) = 'text')
+        """;
+
+    // $1: the app role, or null.
+    private const string AppRoleSql = """
+        select r.rolsuper, r.rolbypassrls, quote_ident(r.rolname) from pg_roles r where r.rolname = $1
+        """;
+
+    // $1: tables with Row-Level Security. Partition clones of a foreign key (conparentid <> 0) repeat their parent; only the parent is reported.
+    private const string ForeignKeysSql = """
+        select quote_ident(con.conname), format('%I.%I', sn.nspname, sc.relname), con.confrelid, con.confkey::int[]
+        from pg_constraint con
+        join pg_class sc on sc.oid = con.conrelid
+        join pg_namespace sn on sn.oid = sc.relnamespace
+        where con.contype = 'f' and con.conparentid = 0 and con.confrelid = any($1::oid[])
+        order by 2, 1
+        """;
+
+    private const string ViewsSql = """
+        select distinct format('%I.%I', vn.nspname, v.relname), v.relkind = 'm', pg_get_userbyid(v.relowner)::text,
+               vo.rolsuper or vo.rolbypassrls,
+               coalesce((select lower(o.option_value) from pg_options_to_table(v.reloptions) o where o.option_name = 'security_invoker'), 'false'),
+               t.oid, pg_has_role(v.relowner, t.relowner, 'USAGE')
+        from pg_depend d
+        join pg_rewrite rw on rw.oid = d.objid
+        join pg_class v on v.oid = rw.ev_class
+        join pg_namespace vn on vn.oid = v.relnamespace
+        join pg_roles vo on vo.oid = v.relowner
+        join pg_class t on t.oid = d.refobjid and t.oid = any($1::oid[])
+        where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass
+          and v.oid <> t.oid and v.relkind in ('v', 'm')
+        order by 1, 6
+        """;
+
+    // $2: tables with Row-Level Security that do not force it.
+    private const string FunctionsSql = """
+        select format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), pg_get_userbyid(p.proowner)::text,
+               o.rolsuper or o.rolbypassrls,
+               array(select t.oid from pg_class t where t.oid = any($2::oid[]) and pg_has_role(p.proowner, t.relowner, 'USAGE') order by 1)
+        from pg_proc p
+        join pg_namespace n on n.oid = p.pronamespace
+        join pg_roles o on o.oid = p.proowner
+        where p.prosecdef and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+          and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+        order by 1
+        """;
+
+    // $3: the app role, known to exist. MEMBER, not USAGE: a member without INHERIT can still SET ROLE to the owner and skip the policies.
+    private const string PrivilegesSql = """
+        select t.oid, pg_has_role($3::text::name, t.relowner, 'MEMBER'),
+               has_table_privilege($3::text::name, t.oid, 'TRUNCATE'), has_any_column_privilege($3::text::name, t.oid, 'REFERENCES')
+        from pg_class t
+        where t.oid = any($1::oid[])
+        order by 1
+        """;
+
+    // A policy applies to the login through PUBLIC or any role whose privileges it has; $4: every table's OID.
+    private const string PoliciesApplyingSql = """
+        select p.oid from pg_policy p
+        where p.polrelid = any($4::oid[])
+          and exists (select from unnest(p.polroles) r where r <> 0 and pg_has_role($3::text::name, r, 'USAGE'))
+        """;
+
+    // The login's effective search_path: its settings for this database, then its own, then the database's, then the server's.
+    // $5: the SQL-executing built-ins' names.
+    private const string HardeningSql = """
+        with settings as (
+            select s.cfg, case when d.setrole <> 0 and d.setdatabase <> 0 then 1 when d.setrole <> 0 then 2 else 3 end as rank
+            from pg_db_role_setting d cross join unnest(d.setconfig) s(cfg)
+            where (d.setrole = 0 or d.setrole = (select oid from pg_roles where rolname = $3))
+              and (d.setdatabase = 0 or d.setdatabase = (select oid from pg_database where datname = current_database()))
+              and not (d.setrole = 0 and d.setdatabase = 0)
+              and s.cfg like 'search\_path=%')
+        select has_database_privilege($3::text::name, current_database(), 'TEMP'),
+               has_database_privilege($3::text::name, current_database(), 'CREATE'),
+               array(select 'pg_catalog.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')' from pg_proc p
+                     where p.pronamespace = 'pg_catalog'::regnamespace and p.proname = any($5::text[])
+                       and has_function_privilege($3::text::name, p.oid, 'EXECUTE') order by 1),
+               coalesce((select substr(cfg, 13) from settings order by rank limit 1), (select reset_val from pg_settings where name = 'search_path')),
+               array(select n.nspname::text from pg_namespace n
+                     where n.nspname !~ '^pg_' and n.nspname <> 'information_schema' and has_schema_privilege($3::text::name, n.oid, 'CREATE') order by 1),
+               exists (select from pg_namespace n where n.nspname = $3)
+        """;
+
+    /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
+    public static async Task<AuditCatalog> ReadForAuditAsync(
+        NpgsqlConnection connection, CatalogRequest request, string? appRole, CancellationToken cancellationToken)
+    {
+        AuditHead head;
+        CatalogTables tables;
+        var batch = CreateAuditHead(connection, request, appRole);
+        await using (batch.ConfigureAwait(false))
+        {
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var server = (await ReadSetAsync(reader, ReadServer, cancellationToken).ConfigureAwait(false))[0];
+                var role = await ReadSetAsync(reader, ReadRole, cancellationToken).ConfigureAwait(false);
+                tables = new CatalogTables(await ReadTableSetsAsync(reader, request, cancellationToken).ConfigureAwait(false));
+                head = new AuditHead(server, role);
+            }
+        }
+
+        var knownRole = head.Role.Count > 0 ? appRole : null;
+        var objects = CreateAuditObjects(connection, tables, knownRole);
+        await using (objects.ConfigureAwait(false))
+        {
+            var reader = await objects.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var foreignKeys = await ReadSetAsync(reader, ReadForeignKey, cancellationToken).ConfigureAwait(false);
+                var views = await ReadSetAsync(reader, ReadView, cancellationToken).ConfigureAwait(false);
+                var functions = await ReadSetAsync(reader, ReadFunction, cancellationToken).ConfigureAwait(false);
+                AuditCatalog.AppLogin? login = null;
+                if (knownRole is not null)
+                {
+                    var privileges = await ReadSetAsync(reader, ReadPrivileges, cancellationToken).ConfigureAwait(false);
+                    var applying = await ReadSetAsync(reader, r => r.GetFieldValue<uint>(0), cancellationToken).ConfigureAwait(false);
+                    var hardening = (await ReadSetAsync(reader, ReadHardening, cancellationToken).ConfigureAwait(false))[0];
+                    login = Login(knownRole, head.Role[0], privileges, applying, hardening);
+                }
+
+                return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole));
+            }
+        }
+    }
+
+    /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
+    public static AuditCatalog ReadForAudit(NpgsqlConnection connection, CatalogRequest request, string? appRole)
+    {
+        AuditHead head;
+        CatalogTables tables;
+        using (var batch = CreateAuditHead(connection, request, appRole))
+        using (var reader = batch.ExecuteReader())
+        {
+            var server = ReadSet(reader, ReadServer)[0];
+            var role = ReadSet(reader, ReadRole);
+            tables = new CatalogTables(ReadTableSets(reader, request));
+            head = new AuditHead(server, role);
+        }
+
+        var knownRole = head.Role.Count > 0 ? appRole : null;
+        using var objects = CreateAuditObjects(connection, tables, knownRole);
+        using var objectReader = objects.ExecuteReader();
+        var foreignKeys = ReadSet(objectReader, ReadForeignKey);
+        var views = ReadSet(objectReader, ReadView);
+        var functions = ReadSet(objectReader, ReadFunction);
+        AuditCatalog.AppLogin? login = null;
+        if (knownRole is not null)
+        {
+            var privileges = ReadSet(objectReader, ReadPrivileges);
+            var applying = ReadSet(objectReader, r => r.GetFieldValue<uint>(0));
+            var hardening = ReadSet(objectReader, ReadHardening)[0];
+            login = Login(knownRole, head.Role[0], privileges, applying, hardening);
+        }
+
+        return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole));
+    }
+
+    private static NpgsqlBatch CreateAuditHead(NpgsqlConnection connection, CatalogRequest request, string? appRole)
+    {
+        var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(ServerSql),
+                new NpgsqlBatchCommand(AppRoleSql) { Parameters = { Text(appRole) } },
+            },
+        };
+        AddTableCommands(batch, request);
+        return batch;
+    }
+
+    private static NpgsqlBatch CreateAuditObjects(NpgsqlConnection connection, CatalogTables tables, string? knownRole)
+    {
+        var rls = tables.Tables.Where(t => t.RowSecurity).Select(t => t.Oid).ToArray();
+        var unforced = tables.Tables.Where(t => t.RowSecurity && !t.ForceRowSecurity).Select(t => t.Oid).ToArray();
+        var all = tables.Tables.Select(t => t.Oid).ToArray();
+        NpgsqlParameter[] Parameters() =>
+        [
+            OidArray(rls), OidArray(unforced), Text(knownRole), OidArray(all), TextArray([.. SqlExecutingBuiltIns.Names]),
+        ];
+
+        var batch = new NpgsqlBatch(connection);
+        foreach (var sql in knownRole is null
+            ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql }
+            : [ForeignKeysSql, ViewsSql, FunctionsSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql])
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.AddRange(Parameters());
+            batch.BatchCommands.Add(command);
+        }
+
+        return batch;
+    }
+
+    private static AuditCatalog Audit(
+        AuditHead head, CatalogTables tables, List<AuditCatalog.ForeignKey> foreignKeys, List<AuditCatalog.DependentView> views,
+        List<AuditCatalog.DefinerFunction> functions, AuditCatalog.AppLogin? login) =>
+        new(head.Server.Database, head.Server.QuotedDatabase, head.Server.VersionNum, head.Server.Version, head.Server.Signed, tables, foreignKeys, views, functions, login);
+
+    private static AuditCatalog.AppLogin? MissingLogin(string? appRole) => appRole is null
+        ? null
+        : new AuditCatalog.AppLogin(appRole, appRole, Exists: false, false, false, [], new HashSet<uint>(), false, false, [], string.Empty, [], false);
+
+    private static AuditCatalog.AppLogin Login(
+        string name, (bool Super, bool Bypass, string Quoted) role, List<AuditCatalog.TablePrivileges> privileges, List<uint> applying,
+        (bool Temp, bool CreateSchema, string[] BuiltIns, string SearchPath, string[] Creatable, bool OwnSchema) hardening) => new(
+            name, role.Quoted, Exists: true, role.Super, role.Bypass, privileges, applying.ToHashSet(), hardening.Temp, hardening.CreateSchema,
+            [.. hardening.BuiltIns.Where(SqlExecutingBuiltIns.Signatures.Select(s => "pg_catalog." + s).Contains).Order(StringComparer.Ordinal)], hardening.SearchPath, hardening.Creatable, hardening.OwnSchema);
+
+    private static NpgsqlParameter OidArray(uint[] values) => new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Oid };
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    // Reloptions keep the spelling the user wrote: on, true, yes, 1.
+    private static bool IsOn(string value) => value is "on" or "true" or "yes" or "1" or "t" or "y";
+
+    private static (int VersionNum, string Version, string Database, string QuotedDatabase, bool Signed) ReadServer(NpgsqlDataReader r) =>
+        (r.GetInt32(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetBoolean(4));
+
+    private static (bool Super, bool Bypass, string Quoted) ReadRole(NpgsqlDataReader r) => (r.GetBoolean(0), r.GetBoolean(1), r.GetString(2));
+
+    private static AuditCatalog.ForeignKey ReadForeignKey(NpgsqlDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetFieldValue<uint>(2), r.GetFieldValue<int[]>(3));
+
+    private static AuditCatalog.DependentView ReadView(NpgsqlDataReader r) =>
+        new(r.GetString(0), r.GetBoolean(1), r.GetString(2), r.GetBoolean(3), IsOn(r.GetString(4)), r.GetFieldValue<uint>(5), r.GetBoolean(6));
+
+    private static AuditCatalog.DefinerFunction ReadFunction(NpgsqlDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetBoolean(2), r.GetFieldValue<uint[]>(3));
+
+    private static AuditCatalog.TablePrivileges ReadPrivileges(NpgsqlDataReader r) =>
+        new(r.GetFieldValue<uint>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3));
+
+    private static (bool, bool, string[], string, string[], bool) ReadHardening(NpgsqlDataReader r) =>
+        (r.GetBoolean(0), r.GetBoolean(1), r.GetFieldValue<string[]>(2), r.IsDBNull(3) ? string.Empty : r.GetString(3), r.GetFieldValue<string[]>(4), r.GetBoolean(5));
+
+    private sealed record AuditHead((int VersionNum, string Version, string Database, string QuotedDatabase, bool Signed) Server, List<(bool Super, bool Bypass, string Quoted)> Role);
+}
