@@ -17,10 +17,11 @@ namespace DapperTenants.Benchmarks;
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*' --job dry     # CI: 10,000 rows, one iteration
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- chart                      # redraw benchmarks/results/ratios.svg
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- --filter '*OpenQueryClose*' --pin   # client on CPU 0, PostgreSQL on the last
-/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- breakdown                  # scenario 1: client vs server CPU
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- breakdown                  # scenarios 1-3 interleaved, targets computed
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- wakeups --perf             # scenario 1: the client's waits
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- contextcost                # server CPU per context statement form
 /// </code>
-/// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--installer-tables N</c>, <c>--keep-database</c>, and for <c>breakdown</c>/<c>wakeups</c> <c>--ops N</c>, <c>--pin</c>, <c>--perf</c>; everything else is
+/// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--installer-tables N</c>, <c>--keep-database</c>, and for <c>breakdown</c>/<c>wakeups</c>/<c>contextcost</c> <c>--ops N</c>, <c>--pin</c>, <c>--perf</c>; everything else is
 /// BenchmarkDotNet's. A run that selects only classes marked <see cref="NoDatabaseAttribute"/> starts no server.
 /// </remarks>
 internal static class Program
@@ -40,13 +41,13 @@ internal static class Program
             return 2;
         }
 
-        if (options.BreakdownOnly || options.WakeupsOnly)
+        if (options.BreakdownOnly || options.WakeupsOnly || options.ContextCostOnly)
         {
             var database = await BenchFixture.StartAsync(options.Rows, options.Tenants, options.KeepDatabase);
             await using (database)
             {
-                return options.WakeupsOnly
-                    ? await WakeupCount.RunAsync(options.Operations, options.Perf, options.Pin)
+                return options.WakeupsOnly ? await WakeupCount.RunAsync(options.Operations, options.Perf, options.Pin)
+                    : options.ContextCostOnly ? await ContextCost.RunAsync(options.Operations, options.Pin)
                     : await CostBreakdown.RunAsync(options.Operations, options.Pin);
             }
         }
@@ -74,7 +75,7 @@ internal static class Program
                 if (options.Pin)
                 {
                     // BenchmarkDotNet's benchmark processes inherit this process's CPU.
-                    Console.WriteLine("// " + await CostBreakdown.PinAsync());
+                    Console.WriteLine("// " + await ServerPinning.PinAsync());
                 }
 
                 summaries = [.. switcher.Run(options.BenchmarkArguments, config)];

@@ -6,13 +6,14 @@ using DapperTenants.Benchmarks.Infrastructure;
 namespace DapperTenants.Benchmarks.Charts;
 
 /// <summary>
-/// Draws scenario 1 and 2 ratios against the baseline from the last CSV reports, as a hand-written SVG at
-/// <c>benchmarks/results/ratios.svg</c>: one bar per variant and auto-prepare setting, the baseline at 1.0 and the
-/// issue's target as a dashed line.
+/// Draws the ratios of scenarios 1 and 2 against the floor (the same statements by hand), and of the signed context
+/// against the unsigned one, from the last CSV reports, as a hand-written SVG at <c>benchmarks/results/ratios.svg</c>:
+/// one bar per variant and auto-prepare setting — the floor, raw Npgsql + Dapper and the alternatives beside the
+/// library — the reference at 1.0 and the issue's target as a dashed line.
 /// </summary>
 internal static class RatioChart
 {
-    private const string Baseline = "Raw_ExplicitWhere";
+    private const string Floor = "Floor_SameStatementsByHand";
     private const int Width = 980;
     private const int LabelWidth = 330;
     private const int PlotLeft = LabelWidth + 10;
@@ -36,19 +37,28 @@ internal static class RatioChart
 
     private static readonly Panel[] Panels =
     [
-        new("OpenQueryClose", "Scenario 1 · open, one point query by primary key, close", 1.10,
+        new("OpenQueryClose", "Scenario 1 · open, one point query by primary key, close · against the floor", 1.05,
         [
-            ("Raw_ExplicitWhere", "raw Npgsql + Dapper, explicit WHERE (baseline)"),
-            ("TenantConnection_Transaction", "TenantConnection, transaction scope (default)"),
-            ("TenantConnection_Session", "TenantConnection, session scope"),
-            ("HandWritten_SetConfig", "hand-written: set_config, then query"),
-            ("RolePerTenant_SetRole", "role per tenant: SET ROLE, then query"),
-            ("Floor_SameStatementsByHand", "floor: the same statements by hand"),
+            (Floor, "floor: the same statements by hand (reference)", Floor),
+            ("TenantConnection_Transaction", "TenantConnection, transaction scope (default)", Floor),
+            ("TenantConnection_Session", "TenantConnection, session scope", Floor),
+            ("Raw_ExplicitWhere", "raw Npgsql + Dapper, explicit WHERE, no RLS", Floor),
+            ("HandWritten_SetConfig", "alternative: set_config, then the query", Floor),
+            ("RolePerTenant_SetRole", "alternative: SET ROLE, then the query", Floor),
         ]),
-        new("UnitOfWork", "Scenario 2 · unit of work: 3 reads, 2 writes, commit", 1.05,
+        new("UnitOfWork", "Scenario 2 · unit of work: 3 reads, 2 writes, commit · against the same statements by hand", 1.05,
         [
-            ("Raw_ExplicitWhere", "raw Npgsql + Dapper, explicit WHERE (baseline)"),
-            ("TenantConnection_Transaction", "TenantConnection, transaction scope (default)"),
+            (Floor, "the same statements by hand (reference)", Floor),
+            ("TenantConnection_Transaction", "TenantConnection, transaction scope (default)", Floor),
+            ("Raw_ExplicitWhere", "raw Npgsql + Dapper, explicit WHERE, no RLS", Floor),
+            ("HandWritten_SetConfig", "alternative: set_config round trip first", Floor),
+            ("RolePerTenant_SetRole", "alternative: SET ROLE round trip first", Floor),
+        ]),
+        new("SignedContext", "Signed context · against the unsigned TenantConnection", 1.05,
+        [
+            ("Signed_OpenQueryClose", "open, point query, close", "Unsigned_OpenQueryClose"),
+            ("Signed_UnitOfWork", "unit of work", "Unsigned_UnitOfWork"),
+            ("Signed_Throughput", "16 concurrent workers (time per lookup)", "Unsigned_Throughput"),
         ]),
     ];
 
@@ -82,8 +92,8 @@ internal static class RatioChart
         if (sections.All(s => s.Rows.Count == 0))
         {
             // Keep the last chart rather than replace it with empty panels.
-            Console.Error.WriteLine($"No timed scenario 1 or 2 report in {paths.Results}, so {paths.Chart} is left as it is; "
-                + "run them first, for example --filter '*OpenQueryClose*' '*UnitOfWork*' --job short.");
+            Console.Error.WriteLine($"No timed report of scenario 1, 2 or the signed context in {paths.Results}, so {paths.Chart} is left as it is; "
+                + "run them first, for example --filter '*OpenQueryClose*' '*UnitOfWork*' '*SignedContext*' --job short.");
             return false;
         }
 
@@ -95,7 +105,7 @@ internal static class RatioChart
 
     private static string Render(List<(Panel Panel, string File, IReadOnlyList<ResultRow> Rows)> sections)
     {
-        var ratios = sections.SelectMany(s => RatiosOf(s.Rows)).Select(r => r.Ratio).Append(1.2).ToList();
+        var ratios = sections.SelectMany(s => RatiosOf(s.Panel, s.Rows)).Select(r => r.Ratio).Append(1.2).ToList();
         var axisMax = Math.Ceiling(ratios.Max() * 1.08 / 0.5) * 0.5;
         double X(double ratio) => PlotLeft + ((PlotRight - PlotLeft) * ratio / axisMax);
 
@@ -103,7 +113,7 @@ internal static class RatioChart
         var y = 64;
         foreach (var (panel, file, rows) in sections)
         {
-            var measured = RatiosOf(rows).ToList();
+            var measured = RatiosOf(panel, rows).ToList();
             var job = rows.Select(r => r.Job).FirstOrDefault(j => j.Length > 0);
             var when = File.GetLastWriteTimeUtc(file).ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
             var source = job is null ? "no timed run yet" : $"job {job} · {when}";
@@ -117,7 +127,7 @@ internal static class RatioChart
             body.Append(Text(16, y + 18, $"{source} · target ≤ {panel.Target.ToString("0.00", CultureInfo.InvariantCulture)}× (dashed red)", "note"));
             y += 34;
             var top = y;
-            foreach (var (method, label) in panel.Methods)
+            foreach (var (method, label, _) in panel.Methods)
             {
                 body.Append(Text(LabelWidth, y + BarHeight + 4, label, "label", anchor: "end"));
                 var offset = 0;
@@ -156,30 +166,32 @@ internal static class RatioChart
             axis.Append(Text((int)x, y - 4, tick.ToString("0.00", CultureInfo.InvariantCulture) + "×", "note", anchor: "middle"));
         }
 
-        var height = y + 44;
+        var height = y + 58;
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"""<svg xmlns="http://www.w3.org/2000/svg" width="{Width}" height="{height}" viewBox="0 0 {Width} {height}" font-family="Segoe UI, Helvetica, Arial, sans-serif">""").Append('\n');
         svg.Append(Style);
-        svg.Append(Text(16, 26, "DapperTenants: time relative to raw Npgsql + Dapper (lower is better)", "heading"));
+        svg.Append(Text(16, 26, "DapperTenants: time relative to the floor, the same statements by hand (lower is better)", "heading"));
         svg.Append(CultureInfo.InvariantCulture, $"""<rect x="{PlotLeft}" y="36" width="12" height="12" fill="{PrepareOffColor}"/>""").Append('\n');
         svg.Append(Text(PlotLeft + 16, 46, "Max Auto Prepare = 0", "label"));
         svg.Append(CultureInfo.InvariantCulture, $"""<rect x="{PlotLeft + 170}" y="36" width="12" height="12" fill="{PrepareOnColor}"/>""").Append('\n');
         svg.Append(Text(PlotLeft + 186, 46, $"Max Auto Prepare = {BenchDataSources.MaxAutoPrepare}", "label"));
         svg.Append(axis).Append(body);
-        svg.Append(Text(16, height - 12, "Ratio = mean time / mean time of the baseline with the same auto-prepare setting, from BenchmarkDotNet's CSV report.", "note"));
+        svg.Append(Text(16, height - 26, "Ratio = mean time / mean time of the panel's reference with the same auto-prepare setting, from BenchmarkDotNet's CSV report.", "note"));
+        svg.Append(Text(16, height - 12, "Alternatives: the target is TenantConnection ≤ 0.80× their time, i.e. their bar ≥ 1.25× TenantConnection's.", "note"));
         svg.Append("</svg>\n");
         return svg.ToString();
     }
 
     /// <summary>
-    /// Mean over the baseline's mean with the same auto-prepare setting (BenchmarkDotNet's Ratio column is the mean of
+    /// Mean over the reference's mean with the same auto-prepare setting (BenchmarkDotNet's Ratio column is the mean of
     /// a ratio distribution, which a single noisy baseline iteration can push away from 1.00 even for the baseline itself).
     /// </summary>
-    private static IEnumerable<(string Method, bool AutoPrepare, double Ratio)> RatiosOf(IReadOnlyList<ResultRow> rows)
+    private static IEnumerable<(string Method, bool AutoPrepare, double Ratio)> RatiosOf(Panel panel, IReadOnlyList<ResultRow> rows)
     {
         foreach (var row in rows)
         {
-            var baseline = rows.FirstOrDefault(r => r.Method == Baseline && r.AutoPrepare == row.AutoPrepare);
+            var reference = panel.Methods.FirstOrDefault(m => m.Method == row.Method).Reference;
+            var baseline = reference is null ? null : rows.FirstOrDefault(r => r.Method == reference && r.AutoPrepare == row.AutoPrepare);
             var ratio = baseline is not null ? row.MeanMicroseconds / baseline.MeanMicroseconds : row.Ratio ?? double.NaN;
             if (!double.IsNaN(ratio))
             {
@@ -191,5 +203,5 @@ internal static class RatioChart
     private static string Text(int x, int y, string text, string cssClass, string anchor = "start") =>
         string.Create(CultureInfo.InvariantCulture, $"""<text x="{x}" y="{y}" class="{cssClass}" text-anchor="{anchor}">{WebUtility.HtmlEncode(text)}</text>""") + "\n";
 
-    private sealed record Panel(string Scenario, string Title, double Target, (string Method, string Label)[] Methods);
+    private sealed record Panel(string Scenario, string Title, double Target, (string Method, string Label, string Reference)[] Methods);
 }

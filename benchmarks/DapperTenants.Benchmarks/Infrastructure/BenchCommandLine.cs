@@ -36,13 +36,16 @@ internal sealed class BenchCommandLine
     /// <summary><c>wakeups</c>: count the client's waits for responses in scenario 1, no BenchmarkDotNet run.</summary>
     public bool WakeupsOnly { get; private init; }
 
+    /// <summary><c>contextcost</c>: the server's CPU per context statement, per form, and the verifier's; no BenchmarkDotNet run.</summary>
+    public bool ContextCostOnly { get; private init; }
+
     /// <summary><c>--perf</c>: <c>wakeups</c> counts the client's system calls with <c>perf stat</c>.</summary>
     public bool Perf { get; private init; }
 
-    /// <summary><c>--pin</c>: <c>breakdown</c> (or a BenchmarkDotNet run, whose benchmark processes inherit it) puts itself and the PostgreSQL server on separate CPUs.</summary>
+    /// <summary><c>--pin</c>: <c>breakdown</c>, <c>wakeups</c>, <c>contextcost</c> (or a BenchmarkDotNet run, whose benchmark processes inherit it) puts itself and the PostgreSQL server on separate CPUs.</summary>
     public bool Pin { get; private init; }
 
-    /// <summary><c>--ops N</c>: operations per variant for <c>breakdown</c> and <c>wakeups</c>.</summary>
+    /// <summary><c>--ops N</c>: operations per variant for <c>breakdown</c>, <c>wakeups</c> and <c>contextcost</c>.</summary>
     public int Operations { get; private init; }
 
     /// <summary>A BenchmarkDotNet option that only prints (<c>--list</c>, <c>--help</c>): no database is needed.</summary>
@@ -73,6 +76,7 @@ internal sealed class BenchCommandLine
         var chart = false;
         var breakdown = false;
         var wakeups = false;
+        var contextCost = false;
         var operations = 20_000;
         var pin = false;
         var perf = false;
@@ -91,6 +95,9 @@ internal sealed class BenchCommandLine
                     continue;
                 case "wakeups" when i == 0:
                     wakeups = true;
+                    continue;
+                case "contextcost" when i == 0:
+                    contextCost = true;
                     continue;
                 case "--perf":
                     perf = true;
@@ -131,6 +138,7 @@ internal sealed class BenchCommandLine
             ChartOnly = chart,
             BreakdownOnly = breakdown,
             WakeupsOnly = wakeups,
+            ContextCostOnly = contextCost,
             Operations = operations,
             Pin = pin,
             Perf = perf,

@@ -17,6 +17,7 @@ public sealed class OrderLookups : IAsyncDisposable
     private const string Columns = "id, tenant, customer_id as CustomerId, total, created_at as CreatedAt";
     private const string ExplicitWhereSql = "select " + Columns + " from orders_plain where tenant = @Tenant and id = @Id";
     private const string PolicySql = "select " + Columns + " from orders where id = @Id";
+    private const string SignedPolicySql = "select " + Columns + " from signed_orders where id = @Id";
     private const string RolePolicySql = "select " + Columns + " from orders_by_role where id = @Id";
     private const string SetConfigSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, false)";
     private const string SameStatementsSql = "select set_config('" + TenantOptions.DefaultSettingName + "', @Tenant, true);" + PolicySql;
@@ -25,6 +26,7 @@ public sealed class OrderLookups : IAsyncDisposable
     private readonly NpgsqlDataSource _owner;
     private readonly TenantDataSource _transactionScope;
     private readonly TenantDataSource _sessionScope;
+    private readonly TenantDataSource _signed;
     private readonly NpgsqlDataSource _recipe;
     private readonly NpgsqlDataSource _roles;
     private readonly NpgsqlDataSource _byHand;
@@ -32,18 +34,19 @@ public sealed class OrderLookups : IAsyncDisposable
     private readonly NpgsqlDataSource _byHandNoReset;
     private readonly string[] _setRole;
 
-    private OrderLookups(Dataset dataset, bool autoPrepare)
+    private OrderLookups(Dataset dataset, bool autoPrepare, Func<string, string>? route)
     {
         Dataset = dataset;
         AutoPrepare = autoPrepare;
-        _owner = BenchDataSources.Owner(autoPrepare);
-        _transactionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Transaction);
-        _sessionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Session);
-        _recipe = BenchDataSources.App(autoPrepare);
-        _roles = BenchDataSources.App(autoPrepare);
-        _byHand = BenchDataSources.App(autoPrepare);
-        _ownerNoReset = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(BenchDataSources.With(BenchDataSources.OwnerConnectionString, autoPrepare)) { NoResetOnClose = true }.ConnectionString);
-        _byHandNoReset = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(BenchDataSources.With(BenchDataSources.AppConnectionString, autoPrepare)) { NoResetOnClose = true }.ConnectionString);
+        _owner = BenchDataSources.Owner(autoPrepare, route);
+        _transactionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Transaction, route);
+        _sessionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Session, route);
+        _signed = BenchDataSources.SignedTenants(autoPrepare, TenantContextScope.Transaction, route);
+        _recipe = BenchDataSources.App(autoPrepare, route);
+        _roles = BenchDataSources.App(autoPrepare, route);
+        _byHand = BenchDataSources.App(autoPrepare, route);
+        _ownerNoReset = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(BenchDataSources.With(BenchDataSources.OwnerConnectionString, autoPrepare, route)) { NoResetOnClose = true }.ConnectionString);
+        _byHandNoReset = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(BenchDataSources.With(BenchDataSources.AppConnectionString, autoPrepare, route)) { NoResetOnClose = true }.ConnectionString);
 
         // What a role-per-tenant application sends: the role is an identifier, so it cannot be a bound parameter.
         _setRole = new string[dataset.Tenants + 1];
@@ -58,8 +61,10 @@ public sealed class OrderLookups : IAsyncDisposable
     /// <summary>Whether every pool has Npgsql's automatic preparation on.</summary>
     public bool AutoPrepare { get; }
 
-    public static async Task<OrderLookups> CreateAsync(bool autoPrepare) =>
-        new(await Dataset.ReadAsync(BenchDataSources.OwnerConnectionString), autoPrepare);
+    /// <param name="autoPrepare">Npgsql's automatic preparation on every pool.</param>
+    /// <param name="route">Rewrites every pool's connection string (a <see cref="RoundTripProxy"/>); none by default.</param>
+    public static async Task<OrderLookups> CreateAsync(bool autoPrepare, Func<string, string>? route = null) =>
+        new(await Dataset.ReadAsync(BenchDataSources.OwnerConnectionString), autoPrepare, route);
 
     /// <summary>Baseline: raw Npgsql + Dapper as the owner on the table without RLS, tenant in the WHERE clause.</summary>
     public async Task<Order?> ExplicitWhereAsync(OrderKey key)
@@ -80,6 +85,16 @@ public sealed class OrderLookups : IAsyncDisposable
     {
         await using var connection = await _sessionScope.OpenAsync(key.Tenant);
         return await connection.QueryFirstOrDefaultAsync<Order>(PolicySql, new { key.Id });
+    }
+
+    /// <summary>
+    /// The library's default with the signed context (<see cref="SignedBench"/>): the setting carries the tenant's token,
+    /// and the policy of <c>signed_orders</c> verifies it. Compare with <see cref="TenantConnectionAsync"/>.
+    /// </summary>
+    public async Task<Order?> SignedTenantConnectionAsync(OrderKey key)
+    {
+        await using var connection = await _signed.OpenAsync(key.Tenant);
+        return await connection.QueryFirstOrDefaultAsync<Order>(SignedPolicySql, new { key.Id });
     }
 
     /// <summary>The usual hand-written recipe: <c>set_config</c> as a command of its own, then the query (two round trips).</summary>
@@ -130,6 +145,29 @@ public sealed class OrderLookups : IAsyncDisposable
         return connection.QueryFirstOrDefault<Order>(PolicySql, new { key.Id });
     }
 
+    /// <summary>The signed context, synchronous.</summary>
+    public Order? SignedTenantConnection(OrderKey key)
+    {
+        using var connection = _signed.Open(key.Tenant);
+        return connection.QueryFirstOrDefault<Order>(SignedPolicySql, new { key.Id });
+    }
+
+    /// <summary>The hand-written recipe, synchronous.</summary>
+    public Order? HandWritten(OrderKey key)
+    {
+        using var connection = _recipe.OpenConnection();
+        connection.Execute(SetConfigSql, new { key.Tenant });
+        return connection.QueryFirstOrDefault<Order>(PolicySql, new { key.Id });
+    }
+
+    /// <summary>Role per tenant, synchronous.</summary>
+    public Order? RolePerTenant(OrderKey key)
+    {
+        using var connection = _roles.OpenConnection();
+        connection.Execute(_setRole[key.TenantIndex]);
+        return connection.QueryFirstOrDefault<Order>(RolePolicySql, new { key.Id });
+    }
+
     /// <summary>The floor, synchronous.</summary>
     public Order? SameStatementsByHand(OrderKey key)
     {
@@ -163,12 +201,15 @@ public sealed class OrderLookups : IAsyncDisposable
     }
 
     /// <summary>The server process behind the idle connection of each pool that <see cref="CostBreakdown"/> uses.</summary>
-    public (int ExplicitWhere, int TenantConnection, int SameStatementsByHand) BackendProcessIds()
+    public BackendIds BackendProcessIds()
     {
         using var owner = _owner.OpenConnection();
         using var tenant = _transactionScope.Open(Dataset.Tenant(1));
+        using var signed = _signed.Open(Dataset.Tenant(1));
         using var byHand = _byHand.OpenConnection();
-        return (owner.ProcessID, tenant.InnerConnection.ProcessID, byHand.ProcessID);
+        using var recipe = _recipe.OpenConnection();
+        using var roles = _roles.OpenConnection();
+        return new(owner.ProcessID, tenant.InnerConnection.ProcessID, signed.InnerConnection.ProcessID, byHand.ProcessID, recipe.ProcessID, roles.ProcessID);
     }
 
     /// <summary>Opens <paramref name="connections"/> connections of every pool at once, so that the pools start full.</summary>
@@ -183,7 +224,7 @@ public sealed class OrderLookups : IAsyncDisposable
             }
         }
 
-        foreach (var source in new[] { _transactionScope, _sessionScope })
+        foreach (var source in new[] { _transactionScope, _sessionScope, _signed })
         {
             var open = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => source.OpenAsync(Dataset.Tenant(1)).AsTask()));
             foreach (var connection in open)
@@ -202,6 +243,13 @@ public sealed class OrderLookups : IAsyncDisposable
         await Verify.OrderLookupAsync("hand-written set_config", HandWrittenAsync, Dataset, key);
         await Verify.OrderLookupAsync("role per tenant", RolePerTenantAsync, Dataset, key);
         await Verify.OrderLookupAsync("same statements by hand", SameStatementsByHandAsync, Dataset, key);
+        await Verify.OrderLookupAsync("TenantConnection (signed)", SignedTenantConnectionAsync, Dataset, key);
+        Verify.OrderLookup("explicit WHERE, synchronous", ExplicitWhere, Dataset, key);
+        Verify.OrderLookup("TenantConnection, synchronous", TenantConnection, Dataset, key);
+        Verify.OrderLookup("TenantConnection (signed), synchronous", SignedTenantConnection, Dataset, key);
+        Verify.OrderLookup("hand-written set_config, synchronous", HandWritten, Dataset, key);
+        Verify.OrderLookup("role per tenant, synchronous", RolePerTenant, Dataset, key);
+        Verify.OrderLookup("same statements by hand, synchronous", SameStatementsByHand, Dataset, key);
 
         await using var connection = await _roles.OpenConnectionAsync();
         var user = await connection.ExecuteScalarAsync<string>("select current_user");
@@ -214,6 +262,7 @@ public sealed class OrderLookups : IAsyncDisposable
         await _owner.DisposeAsync();
         await _transactionScope.DisposeAsync();
         await _sessionScope.DisposeAsync();
+        await _signed.DisposeAsync();
         await _recipe.DisposeAsync();
         await _roles.DisposeAsync();
         await _byHand.DisposeAsync();

@@ -16,12 +16,22 @@ namespace DapperTenants.Benchmarks.Infrastructure;
 /// <item><c>orders_by_role</c>: RLS enabled and forced, policy on <c>current_user</c> through a function that strips the role
 /// prefix, as sqlalchemy-tenants does; one NOLOGIN role per tenant, each granted to the application login.</item>
 /// </list>
-/// <para>Scenario 2 adds <c>customers</c> (small, updated) and <c>payments</c> (append-only), each with a plain twin, so its
-/// writes never touch the orders that scenarios 1, 3 and 6 read.</para>
+/// <para>Scenario 2 adds <c>customers</c> (small, updated) and <c>payments</c> (append-only), each with a plain twin and a
+/// role-per-tenant twin, so its writes never touch the orders that scenarios 1, 3 and 6 read.</para>
+/// <para>The signed context (<see cref="SignedBench"/>) adds <c>signed_orders</c>, <c>signed_customers</c> and
+/// <c>signed_payments</c>: the same rows again, secured by the real installer with a signing key.</para>
 /// </remarks>
 internal static class Seeder
 {
     private const string Policy = "tenant = (select nullif(current_setting('" + TenantOptions.DefaultSettingName + "', true), '')::text)";
+
+    /// <summary>Every seeded table, frozen and analyzed after the load.</summary>
+    private static readonly string[] Tables =
+    [
+        "orders_plain", "orders", "orders_by_role", "signed_orders",
+        "customers_plain", "customers", "customers_by_role", "signed_customers",
+        "payments_plain", "payments", "payments_by_role", "signed_payments",
+    ];
 
     public static async Task EnsureAsync(string adminConnectionString, string ownerConnectionString, string appConnectionString, Dataset dataset)
     {
@@ -35,14 +45,15 @@ internal static class Seeder
             return;
         }
 
-        Console.WriteLine($"// Seeding {dataset.Rows:N0} orders x 3 tables for {dataset.Tenants:N0} tenants ({dataset.Signature}) ...");
+        Console.WriteLine($"// Seeding {dataset.Rows:N0} orders x 4 tables for {dataset.Tenants:N0} tenants ({dataset.Signature}) ...");
         var clock = Stopwatch.StartNew();
         await ExecuteAsync(ownerConnectionString, "delete from bench_meta");
         await ExecuteAsync(adminConnectionString, TenantRolesSql(dataset, app));
         await ExecuteAsync(ownerConnectionString, TablesSql(dataset, owner));
         await ExecuteAsync(ownerConnectionString, FillSql(dataset));
         await ExecuteAsync(ownerConnectionString, SecureSql(dataset));
-        foreach (var table in new[] { "orders_plain", "orders", "orders_by_role", "customers_plain", "customers", "payments_plain", "payments" })
+        await SignedBench.InstallAsync(ownerConnectionString, app);
+        foreach (var table in Tables)
         {
             // Freeze now so that no benchmark pays for hint bits or a first autovacuum on the bulk-loaded rows.
             await ExecuteAsync(ownerConnectionString, $"vacuum (freeze, analyze) {table}");
@@ -71,6 +82,7 @@ internal static class Seeder
 
     public static string GroupRole(Dataset dataset) => dataset.RolePrefix + "all";
 
+
     private static string TenantRolesSql(Dataset dataset, string app) => string.Create(CultureInfo.InvariantCulture, $"""
         do $do$
         declare
@@ -92,7 +104,8 @@ internal static class Seeder
         """);
 
     private static string TablesSql(Dataset dataset, string owner) => $"""
-        drop table if exists orders_plain, orders, orders_by_role, customers_plain, customers, payments_plain, payments cascade;
+        drop table if exists orders_plain, orders, orders_by_role, signed_orders, customers_plain, customers, customers_by_role, signed_customers,
+          payments_plain, payments, payments_by_role, signed_payments cascade;
         drop function if exists bench_role_tenant();
 
         create table orders_plain (
@@ -103,6 +116,7 @@ internal static class Seeder
           created_at timestamptz not null);
         create table orders (like orders_plain);
         create table orders_by_role (like orders_plain);
+        create table signed_orders (like orders_plain);
 
         create table customers_plain (
           tenant text not null,
@@ -110,6 +124,8 @@ internal static class Seeder
           name text not null,
           balance numeric(14,2) not null) with (fillfactor = 50);
         create table customers (like customers_plain) with (fillfactor = 50);
+        create table customers_by_role (like customers_plain) with (fillfactor = 50);
+        create table signed_customers (like customers_plain) with (fillfactor = 50);
 
         create table payments_plain (
           tenant text not null,
@@ -125,11 +141,26 @@ internal static class Seeder
           amount numeric(12,2) not null,
           created_at timestamptz not null default now(),
           primary key (tenant, id));
+        -- The installer sets signed_payments' tenant default (the verified tenant).
+        create table signed_payments (
+          tenant text not null,
+          id bigint generated always as identity,
+          order_id bigint not null,
+          amount numeric(12,2) not null,
+          created_at timestamptz not null default now(),
+          primary key (tenant, id));
 
         -- sqlalchemy-tenants' tenant function: the role name without its prefix.
         create function bench_role_tenant() returns text language sql stable security invoker
           as $fn$ select replace(current_user::text, {Literal(dataset.RolePrefix)}, '') $fn$;
         alter function bench_role_tenant() owner to "{owner}";
+        create table payments_by_role (
+          tenant text not null default bench_role_tenant(),
+          id bigint generated always as identity,
+          order_id bigint not null,
+          amount numeric(12,2) not null,
+          created_at timestamptz not null default now(),
+          primary key (tenant, id));
         """;
 
     private static string FillSql(Dataset dataset) => string.Create(CultureInfo.InvariantCulture, $"""
@@ -142,16 +173,22 @@ internal static class Seeder
         from generate_series(1, {dataset.Rows}::bigint) n;
         insert into orders select * from orders_plain;
         insert into orders_by_role select * from orders_plain;
+        insert into signed_orders select * from orders_plain;
         alter table orders_plain add primary key (tenant, id);
         alter table orders add primary key (tenant, id);
         alter table orders_by_role add primary key (tenant, id);
+        alter table signed_orders add primary key (tenant, id);
 
         insert into customers_plain (tenant, id, name, balance)
         select 't' || lpad(((c - 1) % {dataset.Tenants} + 1)::text, {dataset.TenantWidth}, '0'), c, 'customer ' || c, 0
         from generate_series(1, {dataset.Tenants * Dataset.CustomersPerTenant}::bigint) c;
         insert into customers select * from customers_plain;
+        insert into customers_by_role select * from customers_plain;
+        insert into signed_customers select * from customers_plain;
         alter table customers_plain add primary key (tenant, id);
         alter table customers add primary key (tenant, id);
+        alter table customers_by_role add primary key (tenant, id);
+        alter table signed_customers add primary key (tenant, id);
         """);
 
     private static string SecureSql(Dataset dataset) => $"""
@@ -171,8 +208,21 @@ internal static class Seeder
         alter table orders_by_role force row level security;
         create policy tenant_role on orders_by_role
           using (tenant = (select bench_role_tenant())) with check (tenant = (select bench_role_tenant()));
+
+        alter table customers_by_role enable row level security;
+        alter table customers_by_role force row level security;
+        create policy tenant_role on customers_by_role
+          using (tenant = (select bench_role_tenant())) with check (tenant = (select bench_role_tenant()));
+
+        alter table payments_by_role enable row level security;
+        alter table payments_by_role force row level security;
+        create policy tenant_role on payments_by_role
+          using (tenant = (select bench_role_tenant())) with check (tenant = (select bench_role_tenant()));
+
         grant usage on schema public to "{GroupRole(dataset)}";
         grant select on orders_by_role to "{GroupRole(dataset)}";
+        grant select, update on customers_by_role to "{GroupRole(dataset)}";
+        grant select, insert on payments_by_role to "{GroupRole(dataset)}";
         """;
 
     private static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";

@@ -25,6 +25,10 @@ internal static class Verify
         }
     }
 
+    /// <summary>The same checks for a synchronous lookup (the diagnoses run synchronously).</summary>
+    public static void OrderLookup(string variant, Func<OrderKey, Order?> lookup, Dataset dataset, OrderKey key) =>
+        OrderLookupAsync(variant, k => Task.FromResult(lookup(k)), dataset, key).GetAwaiter().GetResult();
+
     public static void That(bool condition, string message)
     {
         if (!condition)

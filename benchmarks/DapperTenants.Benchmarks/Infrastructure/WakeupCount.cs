@@ -47,13 +47,13 @@ internal static class WakeupCount
             : $"perf: not available ({perf}); its columns print as n/a.");
         if (pin)
         {
-            report.AppendLine(await CostBreakdown.PinAsync());
+            report.AppendLine(await ServerPinning.PinAsync());
         }
 
         foreach (var autoPrepare in new[] { false, true })
         {
             await using var lookups = await OrderLookups.CreateAsync(autoPrepare);
-            var variants = CostBreakdown.ScenarioOneVariants(lookups);
+            var variants = VariantSets.OpenQueryClose(lookups, all: false);
             if (!autoPrepare)
             {
                 var keys = lookups.Dataset.DrawKeys(4096, seed: 42);
@@ -61,8 +61,8 @@ internal static class WakeupCount
                 variants =
                 [
                     .. variants,
-                    new CostBreakdown.Variant("WhatIf_Raw_PipelinedReset", i => lookups.ExplicitWherePipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().ExplicitWhere),
-                    new CostBreakdown.Variant("WhatIf_Floor_PipelinedReset", i => lookups.SameStatementsPipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().SameStatements),
+                    new Variant("WhatIf_Raw_PipelinedReset", i => lookups.ExplicitWherePipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().ExplicitWhere),
+                    new Variant("WhatIf_Floor_PipelinedReset", i => lookups.SameStatementsPipelinedReset(keys[i & 4095]) is not null, () => lookups.PipelinedResetProcessIds().SameStatements),
                 ];
             }
 
@@ -70,13 +70,15 @@ internal static class WakeupCount
             report.AppendLine();
             report.AppendLine(CultureInfo.InvariantCulture, $"Scenario 1, open-query-close, Max Auto Prepare {(autoPrepare ? BenchDataSources.MaxAutoPrepare : 0)}:");
             report.AppendLine();
-            report.AppendLine("| variant | wall µs | ratio | calling thread CPU µs | other client threads CPU µs | server backend CPU µs | receive calls | receives that found nothing | futex calls |");
-            report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            report.AppendLine("| variant | wall µs | ÷ floor | ÷ raw | calling thread CPU µs | other client threads CPU µs | server backend CPU µs | receive calls | receives that found nothing | futex calls |");
+            report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            var floor = totals.Single(t => t.Name == VariantSets.Floor);
+            var raw = totals.Single(t => t.Name == VariantSets.Raw);
             foreach (var total in totals)
             {
                 var n = (double)total.Operations;
                 report.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {total.Name} | {total.Wall / n:F1} | {total.Wall / totals[0].Wall * totals[0].Operations / n:F2} | {total.ThreadCpu / n:F1} | {(total.ProcessCpu - total.ThreadCpu) / n:F1} | {Format(total.ServerCpu / n, "F1")} | {Format(total.Receives / n, "F2")} | {Format(total.EmptyReceives / n, "F2")} | {Format(total.Futexes / n, "F2")} |");
+                    $"| {total.Name} | {total.Wall / n:F1} | {total.Wall / n / (floor.Wall / floor.Operations):F3} | {total.Wall / n / (raw.Wall / raw.Operations):F3} | {total.ThreadCpu / n:F1} | {(total.ProcessCpu - total.ThreadCpu) / n:F1} | {Format(total.ServerCpu / n, "F1")} | {Format(total.Receives / n, "F2")} | {Format(total.EmptyReceives / n, "F2")} | {Format(total.Futexes / n, "F2")} |");
             }
         }
 
@@ -84,7 +86,7 @@ internal static class WakeupCount
         return 0;
     }
 
-    private static Total[] Measure(CostBreakdown.Variant[] variants, int perBlock, bool perf)
+    private static Total[] Measure(Variant[] variants, int perBlock, bool perf)
     {
         // Warm up: JIT, pools, plans; and every variant must find its row.
         for (var i = 0; i < Math.Min(500, perBlock * Rounds); i++)
@@ -128,7 +130,7 @@ internal static class WakeupCount
         return totals;
     }
 
-    private static void Check(CostBreakdown.Variant variant, int operation)
+    private static void Check(Variant variant, int operation)
     {
         if (!variant.Run(operation))
         {

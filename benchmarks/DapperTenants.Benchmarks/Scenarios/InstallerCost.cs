@@ -48,10 +48,13 @@ public class InstallerCost
             _installer.Add(type);
         }
 
-        // From scratch, every table needs its four steps and nothing else; the re-run then finds nothing to do.
+        // From scratch, every table needs its four steps and nothing else; the re-run then finds nothing to do. (The
+        // signed context's tables in public carry the installer's policy too, so this installer warns that no type of
+        // its own maps them; only warnings about its own schema count.)
         var first = await _installer.ApplyAsync();
-        Verify.That(!first.HasErrors && first.Warnings.Count == 0, "InstallerCost: the first apply reported errors or warnings: "
-            + string.Join(" | ", first.Errors.Concat(first.Warnings)));
+        var ownWarnings = first.Warnings.Where(w => w.Contains($"\"{InstallerTables.Schema}\".", StringComparison.Ordinal)).ToList();
+        Verify.That(!first.HasErrors && ownWarnings.Count == 0, "InstallerCost: the first apply reported errors or warnings: "
+            + string.Join(" | ", first.Errors.Concat(ownWarnings)));
         Verify.That(first.Steps.Count == 4 * _tables.Count, $"InstallerCost: the first apply planned {first.Steps.Count} steps, expected {4 * _tables.Count}.");
         Verify.That(await StateAsync() == 3 * _tables.Count, "InstallerCost: after the first apply, some table lacks its policy, RLS or tenant default.");
         Verify.That((await _installer.ApplyAsync()).IsEmpty, "InstallerCost: the re-run found something to do; it would not measure the idempotent path.");
