@@ -92,6 +92,7 @@ internal sealed partial class DemoRunner
         }
 
         await ShowAuditAsync(database, cancellationToken).ConfigureAwait(false);
+        await ShowSignedContextAsync(database, cancellationToken).ConfigureAwait(false);
     }
 
     private void Step(string title)
