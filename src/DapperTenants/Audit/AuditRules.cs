@@ -112,41 +112,6 @@ internal static partial class AuditRules
         }
     }
 
-    private static void CheckPolicies(AuditCatalog catalog, List<AuditFinding> findings)
-    {
-        foreach (var table in catalog.Tables.Tables.Where(t => t.RowSecurity))
-        {
-            foreach (var policy in table.Policies)
-            {
-                if (!policy.Permissive)
-                {
-                    // Restrictive policies only narrow access; policies on a table without RLS have no effect (DT001 covers it).
-                    continue;
-                }
-
-                var name = policy.Quoted ?? policy.Name;
-                var target = $"{name} ON {table.QuotedName}";
-                var roles = string.Join(", ", policy.Roles);
-                var reachesApp = policy.ForPublic || catalog.AppRole is { Exists: true } app && app.PoliciesApplying.Contains(policy.Oid);
-                if (policy.AlwaysTrue)
-                {
-                    var clause = policy.Using == "true" ? "USING (true)" : "WITH CHECK (true)";
-                    findings.Add(new(AuditCodes.AlwaysTruePolicy, reachesApp ? AuditSeverity.Error : AuditSeverity.Warning, target,
-                        $"The permissive policy {name} on {table.QuotedName} has {clause} for {roles}.",
-                        "Permissive policies are OR-ed together: one that is always true lets its roles read (USING) or write (WITH CHECK) every tenant's rows, whatever the tenant policy says.",
-                        $"DROP POLICY {name} ON {table.QuotedName}; or make it AS RESTRICTIVE, or grant it only to a role that must see every tenant."));
-                }
-                else if (reachesApp && table.Tenant is { } tenant && !policy.Columns.Contains(tenant.Number))
-                {
-                    findings.Add(new(AuditCodes.PolicyIgnoresTenant, AuditSeverity.Error, target,
-                        $"The permissive policy {name} on {table.QuotedName} applies to {(policy.ForPublic ? "PUBLIC" : "the app role")} and never reads {Column(table)}.",
-                        "Permissive policies are OR-ed together: every row this policy admits is visible (or writable) to every tenant.",
-                        $"Compare {Column(table)} with the tenant setting in its USING and WITH CHECK, make it AS RESTRICTIVE, or limit it TO a role that must see every tenant."));
-                }
-            }
-        }
-    }
-
     private static void CheckAppRole(AuditCatalog catalog, List<AuditFinding> findings)
     {
         if (catalog.Tables.Tables.Count == 0)

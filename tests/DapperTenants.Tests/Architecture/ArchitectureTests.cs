@@ -21,7 +21,7 @@ public class ArchitectureTests
         ["Guard"] = ["Catalog", "Telemetry"],
         ["Connections"] = ["Guard", "Catalog", "Telemetry"],
         ["Policies"] = ["Catalog", "Telemetry"],
-        ["Audit"] = ["Catalog", "Telemetry"],
+        ["Audit"] = ["Guard", "Catalog", "Telemetry"],
         ["Telemetry"] = ["Catalog"],
     };
 
