@@ -120,7 +120,8 @@ internal sealed class PolicyJudge
     }
 
     private static bool IsSetting(PolicyExpression expression) =>
-        expression.Bare() is PolicyExpression.Call { Name: "current_setting" or "pg_catalog.current_setting", Arguments: [PolicyExpression.Constant { IsString: true }, ..] };
+        expression.Bare() is PolicyExpression.Call { Name: "current_setting" or "pg_catalog.current_setting", Arguments: [var name, ..] }
+        && name.Bare() is PolicyExpression.Constant { IsString: true };
 
     private static bool IsNullIfSetting(PolicyExpression expression) =>
         expression is PolicyExpression.Call { Name: "nullif", Arguments: [var value, _] } && IsSetting(value);
