@@ -33,6 +33,7 @@ internal static partial class AuditRules
         CheckSignedContext(catalog, findings);
         CheckHardening(catalog, findings);
         CheckPool(input, findings);
+        CheckOtherSchemes(catalog, findings);
         findings.AddRange(ServerAdvisory.Evaluate(catalog.ServerVersionNum, catalog.ServerVersion, input.Today));
         return [.. findings.OrderBy(f => f.Code, StringComparer.Ordinal).ThenBy(f => f.Target, StringComparer.Ordinal)];
     }
@@ -112,15 +113,17 @@ internal static partial class AuditRules
         }
     }
 
+    // The login's own attributes are checked even where no table has a tenant column: a superuser app login is wrong
+    // whatever the schema.
     private static void CheckAppRole(AuditCatalog catalog, List<AuditFinding> findings)
     {
-        if (catalog.Tables.Tables.Count == 0)
-        {
-            return;
-        }
-
         if (catalog.AppRole is not { } role)
         {
+            if (catalog.Tables.Tables.Count == 0)
+            {
+                return;
+            }
+
             findings.Add(new(AuditCodes.AppRoleNotGiven, AuditSeverity.Info, catalog.Database,
                 "No --app-role was given, so the application login was not checked.",
                 "Whether the policies apply at all depends on the login: superusers, BYPASSRLS roles and table owners skip them, and TRUNCATE ignores them.",
@@ -157,6 +160,7 @@ internal static partial class AuditRules
                 $"ALTER ROLE {r} NOBYPASSRLS;"));
         }
 
+        CheckRoleGraph(catalog, role, findings);
         foreach (var privileges in role.Privileges)
         {
             var table = catalog.Tables.Find(privileges.TableOid)!;
@@ -164,7 +168,7 @@ internal static partial class AuditRules
             if (privileges.ActsAsOwner)
             {
                 findings.Add(new(AuditCodes.AppRoleOwnsTable, AuditSeverity.Error, name,
-                    $"The app role {r} owns {name} (its owner is {table.Owner}), or is a member of the owner.",
+                    $"The app role {r} owns {name} (its owner is {table.Owner}), or is a member of the owner{OwnerPath(role, table)}.",
                     "The owner skips the policies unless RLS is forced, and can always disable Row-Level Security, drop the policies or alter the table.",
                     $"ALTER TABLE {name} OWNER TO <a migration role>; and revoke {r}'s membership in the owner."));
                 continue;
