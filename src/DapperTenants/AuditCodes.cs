@@ -23,6 +23,18 @@ public static class AuditCodes
     /// <summary>A permissive policy for PUBLIC or the app role that ignores the tenant column.</summary>
     public const string PolicyIgnoresTenant = "DT005";
 
+    /// <summary>A permissive policy names the tenant column but admits other tenants' rows (COALESCE around the setting, IS NOT NULL, the login's name, an OR branch…).</summary>
+    public const string PolicyFailsOpen = "DT006";
+
+    /// <summary>A policy compares a text tenant column with the raw setting without NULLIF: an empty setting is a tenant, <c>''</c>.</summary>
+    public const string PolicyEmptySettingIsATenant = "DT007";
+
+    /// <summary>A permissive policy the audit cannot prove isolates tenants (a function it cannot see into, a sub-select, CASE…).</summary>
+    public const string PolicyUnproven = "DT008";
+
+    /// <summary>Every policy of a tenant table is RESTRICTIVE, so it admits no row.</summary>
+    public const string OnlyRestrictivePolicies = "DT009";
+
     /// <summary>The app role is a superuser.</summary>
     public const string AppRoleSuperuser = "DT010";
 
@@ -43,6 +55,15 @@ public static class AuditCodes
 
     /// <summary>No app role was given, so its checks did not run.</summary>
     public const string AppRoleNotGiven = "DT016";
+
+    /// <summary>The app role is a member (directly or through other roles) of a superuser or BYPASSRLS role, so it can SET ROLE to it.</summary>
+    public const string AppRoleMemberOfPrivileged = "DT017";
+
+    /// <summary>The app role has CREATEROLE.</summary>
+    public const string AppRoleCreateRole = "DT018";
+
+    /// <summary>The app role may create triggers on a protected table (TRIGGER privilege).</summary>
+    public const string AppRoleTrigger = "DT019";
 
     /// <summary>No index leads on the tenant column.</summary>
     public const string NoTenantIndex = "DT020";
@@ -86,6 +107,9 @@ public static class AuditCodes
     /// <summary>The application's pool does not reset sessions between leases.</summary>
     public const string PoolDoesNotReset = "DT090";
 
+    /// <summary>A table without a tenant column whose policies isolate rows by another scheme (a user id, a role): not judged as a tenant table.</summary>
+    public const string OtherIsolationScheme = "DT099";
+
     /// <summary>Every code with a short description, ordered by code.</summary>
     public static IReadOnlyDictionary<string, string> Descriptions { get; } = new ReadOnlyDictionary<string, string>(new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
@@ -95,6 +119,10 @@ public static class AuditCodes
         [NoPolicy] = "Row-Level Security without a policy",
         [AlwaysTruePolicy] = "permissive policy that is always true",
         [PolicyIgnoresTenant] = "permissive policy for PUBLIC or the app role that ignores the tenant column",
+        [PolicyFailsOpen] = "policy that names the tenant column but admits other tenants' rows",
+        [PolicyEmptySettingIsATenant] = "policy on the raw setting without NULLIF: an empty setting is a tenant",
+        [PolicyUnproven] = "policy the audit cannot prove isolates tenants",
+        [OnlyRestrictivePolicies] = "tenant table with only RESTRICTIVE policies: admits no row",
         [AppRoleSuperuser] = "app role is a superuser",
         [AppRoleBypassesRls] = "app role has BYPASSRLS",
         [AppRoleOwnsTable] = "app role owns (or can act as the owner of) a protected table",
@@ -102,6 +130,9 @@ public static class AuditCodes
         [AppRoleReferences] = "app role holds REFERENCES on a protected table",
         [AppRoleMissing] = "app role does not exist",
         [AppRoleNotGiven] = "no --app-role: app role checks skipped",
+        [AppRoleMemberOfPrivileged] = "app role can SET ROLE to a superuser or BYPASSRLS role",
+        [AppRoleCreateRole] = "app role has CREATEROLE",
+        [AppRoleTrigger] = "app role may create triggers on a protected table",
         [NoTenantIndex] = "no index leading on the tenant column",
         [UniqueIndexWithoutTenant] = "unique or primary-key index on a protected table that does not lead on the tenant column",
         [ForeignKeyWithoutTenant] = "foreign key into a protected table without the tenant column",
@@ -116,5 +147,6 @@ public static class AuditCodes
         [AppRoleSqlExecutingBuiltIns] = "app role may execute built-ins that run SQL given as text",
         [AppRoleCreatesOnSearchPath] = "app role may CREATE in a schema on its search_path",
         [PoolDoesNotReset] = "the application's pool does not reset sessions",
+        [OtherIsolationScheme] = "table isolated by another scheme than the tenant column",
     });
 }

@@ -33,6 +33,7 @@ internal static partial class AuditRules
         CheckSignedContext(catalog, findings);
         CheckHardening(catalog, findings);
         CheckPool(input, findings);
+        CheckOtherSchemes(catalog, findings);
         findings.AddRange(ServerAdvisory.Evaluate(catalog.ServerVersionNum, catalog.ServerVersion, input.Today));
         return [.. findings.OrderBy(f => f.Code, StringComparer.Ordinal).ThenBy(f => f.Target, StringComparer.Ordinal)];
     }
@@ -112,50 +113,17 @@ internal static partial class AuditRules
         }
     }
 
-    private static void CheckPolicies(AuditCatalog catalog, List<AuditFinding> findings)
-    {
-        foreach (var table in catalog.Tables.Tables.Where(t => t.RowSecurity))
-        {
-            foreach (var policy in table.Policies)
-            {
-                if (!policy.Permissive)
-                {
-                    // Restrictive policies only narrow access; policies on a table without RLS have no effect (DT001 covers it).
-                    continue;
-                }
-
-                var name = policy.Quoted ?? policy.Name;
-                var target = $"{name} ON {table.QuotedName}";
-                var roles = string.Join(", ", policy.Roles);
-                var reachesApp = policy.ForPublic || catalog.AppRole is { Exists: true } app && app.PoliciesApplying.Contains(policy.Oid);
-                if (policy.AlwaysTrue)
-                {
-                    var clause = policy.Using == "true" ? "USING (true)" : "WITH CHECK (true)";
-                    findings.Add(new(AuditCodes.AlwaysTruePolicy, reachesApp ? AuditSeverity.Error : AuditSeverity.Warning, target,
-                        $"The permissive policy {name} on {table.QuotedName} has {clause} for {roles}.",
-                        "Permissive policies are OR-ed together: one that is always true lets its roles read (USING) or write (WITH CHECK) every tenant's rows, whatever the tenant policy says.",
-                        $"DROP POLICY {name} ON {table.QuotedName}; or make it AS RESTRICTIVE, or grant it only to a role that must see every tenant."));
-                }
-                else if (reachesApp && table.Tenant is { } tenant && !policy.Columns.Contains(tenant.Number))
-                {
-                    findings.Add(new(AuditCodes.PolicyIgnoresTenant, AuditSeverity.Error, target,
-                        $"The permissive policy {name} on {table.QuotedName} applies to {(policy.ForPublic ? "PUBLIC" : "the app role")} and never reads {Column(table)}.",
-                        "Permissive policies are OR-ed together: every row this policy admits is visible (or writable) to every tenant.",
-                        $"Compare {Column(table)} with the tenant setting in its USING and WITH CHECK, make it AS RESTRICTIVE, or limit it TO a role that must see every tenant."));
-                }
-            }
-        }
-    }
-
+    // The login's own attributes are checked even where no table has a tenant column: a superuser app login is wrong
+    // whatever the schema.
     private static void CheckAppRole(AuditCatalog catalog, List<AuditFinding> findings)
     {
-        if (catalog.Tables.Tables.Count == 0)
-        {
-            return;
-        }
-
         if (catalog.AppRole is not { } role)
         {
+            if (catalog.Tables.Tables.Count == 0)
+            {
+                return;
+            }
+
             findings.Add(new(AuditCodes.AppRoleNotGiven, AuditSeverity.Info, catalog.Database,
                 "No --app-role was given, so the application login was not checked.",
                 "Whether the policies apply at all depends on the login: superusers, BYPASSRLS roles and table owners skip them, and TRUNCATE ignores them.",
@@ -192,6 +160,7 @@ internal static partial class AuditRules
                 $"ALTER ROLE {r} NOBYPASSRLS;"));
         }
 
+        CheckRoleGraph(catalog, role, findings);
         foreach (var privileges in role.Privileges)
         {
             var table = catalog.Tables.Find(privileges.TableOid)!;
@@ -199,7 +168,7 @@ internal static partial class AuditRules
             if (privileges.ActsAsOwner)
             {
                 findings.Add(new(AuditCodes.AppRoleOwnsTable, AuditSeverity.Error, name,
-                    $"The app role {r} owns {name} (its owner is {table.Owner}), or is a member of the owner.",
+                    $"The app role {r} owns {name} (its owner is {table.Owner}), or is a member of the owner{OwnerPath(role, table)}.",
                     "The owner skips the policies unless RLS is forced, and can always disable Row-Level Security, drop the policies or alter the table.",
                     $"ALTER TABLE {name} OWNER TO <a migration role>; and revoke {r}'s membership in the owner."));
                 continue;

@@ -37,7 +37,21 @@ internal sealed record AuditCatalog(
     internal sealed record DefinerFunction(string Signature, string Owner, bool OwnerBypassesRls, IReadOnlyList<uint> UnforcedTablesOwned);
 
     /// <summary>The app login's rights on one table with Row-Level Security.</summary>
-    internal sealed record TablePrivileges(uint TableOid, bool ActsAsOwner, bool Truncate, bool References);
+    internal sealed record TablePrivileges(uint TableOid, bool ActsAsOwner, bool Truncate, bool References, bool Trigger = false);
+
+    /// <summary>A role the app login is a member of, directly or through other roles, and the first chain of grants that leads there.</summary>
+    /// <param name="Name">The role, unquoted.</param>
+    /// <param name="Path">The chain of role names from the login to <see cref="Name"/>, both included (just the login for its own attributes).</param>
+    /// <param name="IsSuperuser">The role is a superuser.</param>
+    /// <param name="BypassesRls">The role has BYPASSRLS.</param>
+    /// <param name="CanCreateRole">The role has CREATEROLE.</param>
+    internal sealed record RoleChain(string Name, IReadOnlyList<string> Path, bool IsSuperuser, bool BypassesRls, bool CanCreateRole);
+
+    /// <summary>A table with Row-Level Security and policies but no tenant column: isolated, if at all, by another scheme.</summary>
+    internal sealed record OtherTable(string Name, IReadOnlyList<string> Policies);
+
+    /// <summary>Tables with Row-Level Security and policies that are not tenant tables (no tenant column).</summary>
+    public IReadOnlyList<OtherTable> OtherTables { get; init; } = [];
 
     /// <summary>The role the application logs in as.</summary>
     /// <param name="Name">The name as given.</param>
@@ -66,5 +80,12 @@ internal sealed record AuditCatalog(
         IReadOnlyList<string> ExecutableBuiltIns,
         string SearchPath,
         IReadOnlyList<string> CreatableSchemas,
-        bool OwnSchemaExists);
+        bool OwnSchemaExists)
+    {
+        /// <summary>The roles it is a member of through chains of grants, and itself when it has CREATEROLE.</summary>
+        public IReadOnlyList<RoleChain> Chains { get; init; } = [];
+
+        /// <summary>The chain of grants from the login to <paramref name="role"/>, or <see langword="null"/>.</summary>
+        public RoleChain? ChainTo(string role) => Chains.FirstOrDefault(c => c.Name == role);
+    }
 }

@@ -62,7 +62,8 @@ internal static partial class CatalogReader
     // $3: the app role, known to exist. MEMBER, not USAGE: a member without INHERIT can still SET ROLE to the owner and skip the policies.
     private const string PrivilegesSql = """
         select t.oid, pg_has_role($3::text::name, t.relowner, 'MEMBER'),
-               has_table_privilege($3::text::name, t.oid, 'TRUNCATE'), has_any_column_privilege($3::text::name, t.oid, 'REFERENCES')
+               has_table_privilege($3::text::name, t.oid, 'TRUNCATE'), has_any_column_privilege($3::text::name, t.oid, 'REFERENCES'),
+               has_table_privilege($3::text::name, t.oid, 'TRIGGER')
         from pg_class t
         where t.oid = any($1::oid[])
         order by 1
@@ -73,6 +74,36 @@ internal static partial class CatalogReader
         select p.oid from pg_policy p
         where p.polrelid = any($4::oid[])
           and exists (select from unnest(p.polroles) r where r <> 0 and pg_has_role($3::text::name, r, 'USAGE'))
+        """;
+
+    // $3: the app role. Every role it reaches through pg_auth_members (a member can SET ROLE to it whatever INHERIT
+    // says), by its shortest chain; the login itself when it has CREATEROLE.
+    private const string RoleChainsSql = """
+        with recursive chain(oid, path) as (
+            select r.oid, array[r.rolname::text] from pg_roles r where r.rolname = $3
+            union all
+            select m.roleid, c.path || g.rolname::text
+            from chain c
+            join pg_auth_members m on m.member = c.oid
+            join pg_roles g on g.oid = m.roleid
+            where not g.rolname::text = any(c.path))
+        select distinct on (c.oid) g.rolname::text, c.path, g.rolsuper, g.rolbypassrls, g.rolcreaterole
+        from chain c join pg_roles g on g.oid = c.oid
+        where cardinality(c.path) > 1 or g.rolcreaterole
+        order by c.oid, cardinality(c.path)
+        """;
+
+    // Tables with Row-Level Security and policies that are not in the model (no tenant column); $4: the model's tables.
+    private const string OtherTablesSql = """
+        select format('%I.%I', n.nspname, c.relname),
+               array(select coalesce(pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)) from pg_policy p where p.polrelid = c.oid order by p.polname)
+        from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        where c.relkind in ('r', 'p') and c.relrowsecurity and not c.relispartition
+          and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+          and c.oid <> all($4::oid[])
+          and exists (select from pg_policy p where p.polrelid = c.oid)
+        order by 1
         """;
 
     // The login's effective search_path: its settings for this database, then its own, then the database's, then the server's.
@@ -125,16 +156,18 @@ internal static partial class CatalogReader
                 var foreignKeys = await ReadSetAsync(reader, ReadForeignKey, cancellationToken).ConfigureAwait(false);
                 var views = await ReadSetAsync(reader, ReadView, cancellationToken).ConfigureAwait(false);
                 var functions = await ReadSetAsync(reader, ReadFunction, cancellationToken).ConfigureAwait(false);
+                var others = await ReadSetAsync(reader, ReadOtherTable, cancellationToken).ConfigureAwait(false);
                 AuditCatalog.AppLogin? login = null;
                 if (knownRole is not null)
                 {
                     var privileges = await ReadSetAsync(reader, ReadPrivileges, cancellationToken).ConfigureAwait(false);
                     var applying = await ReadSetAsync(reader, r => r.GetFieldValue<uint>(0), cancellationToken).ConfigureAwait(false);
                     var hardening = (await ReadSetAsync(reader, ReadHardening, cancellationToken).ConfigureAwait(false))[0];
-                    login = Login(knownRole, head.Role[0], privileges, applying, hardening);
+                    var chains = await ReadSetAsync(reader, ReadRoleChain, cancellationToken).ConfigureAwait(false);
+                    login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
                 }
 
-                return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole));
+                return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others };
             }
         }
     }
@@ -159,16 +192,18 @@ internal static partial class CatalogReader
         var foreignKeys = ReadSet(objectReader, ReadForeignKey);
         var views = ReadSet(objectReader, ReadView);
         var functions = ReadSet(objectReader, ReadFunction);
+        var others = ReadSet(objectReader, ReadOtherTable);
         AuditCatalog.AppLogin? login = null;
         if (knownRole is not null)
         {
             var privileges = ReadSet(objectReader, ReadPrivileges);
             var applying = ReadSet(objectReader, r => r.GetFieldValue<uint>(0));
             var hardening = ReadSet(objectReader, ReadHardening)[0];
-            login = Login(knownRole, head.Role[0], privileges, applying, hardening);
+            var chains = ReadSet(objectReader, ReadRoleChain);
+            login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
         }
 
-        return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole));
+        return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others };
     }
 
     private static NpgsqlBatch CreateAuditHead(NpgsqlConnection connection, CatalogRequest request, string? appRole)
@@ -197,8 +232,8 @@ internal static partial class CatalogReader
 
         var batch = new NpgsqlBatch(connection);
         foreach (var sql in knownRole is null
-            ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql }
-            : [ForeignKeysSql, ViewsSql, FunctionsSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql])
+            ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, OtherTablesSql }
+            : [ForeignKeysSql, ViewsSql, FunctionsSql, OtherTablesSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql, RoleChainsSql])
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.AddRange(Parameters());
@@ -245,7 +280,13 @@ internal static partial class CatalogReader
         new(r.GetString(0), r.GetString(1), r.GetBoolean(2), r.GetFieldValue<uint[]>(3));
 
     private static AuditCatalog.TablePrivileges ReadPrivileges(NpgsqlDataReader r) =>
-        new(r.GetFieldValue<uint>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3));
+        new(r.GetFieldValue<uint>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
+
+    private static AuditCatalog.RoleChain ReadRoleChain(NpgsqlDataReader r) =>
+        new(r.GetString(0), r.GetFieldValue<string[]>(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
+
+    private static AuditCatalog.OtherTable ReadOtherTable(NpgsqlDataReader r) =>
+        new(r.GetString(0), [.. r.GetFieldValue<string?[]>(1).OfType<string>()]);
 
     private static (bool, bool, string[], string, string[], bool) ReadHardening(NpgsqlDataReader r) =>
         (r.GetBoolean(0), r.GetBoolean(1), r.GetFieldValue<string[]>(2), r.IsDBNull(3) ? string.Empty : r.GetString(3), r.GetFieldValue<string[]>(4), r.GetBoolean(5));
