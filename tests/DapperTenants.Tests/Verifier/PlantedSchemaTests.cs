@@ -145,8 +145,8 @@ public class PlantedSchemaTests(SyncOrAsync mode)
             : Should.Throw<SchemaVerificationException>(() => verifier.AssertVerified());
         ex.Report.ShouldNotBeNull();
         var findings = ex.Report.Findings;
-        findings.Count.ShouldBe(27);
-        ex.Message.ShouldStartWith($"Tenant schema verification as {_database.AppRole}: 1 of 9 table(s) verified, 27 findings.\n- DT002 warning public.no_force: Row-Level Security is enabled but not forced.\n  Fix: ALTER TABLE public.no_force FORCE ROW LEVEL SECURITY;\n- DT004 error wide ON public.widened:");
+        findings.Count.ShouldBe(26);
+        ex.Message.ShouldStartWith($"Tenant schema verification as {_database.AppRole}: 1 of 9 table(s) verified, 26 findings.\n- DT002 warning public.no_force: Row-Level Security is enabled but not forced.\n  Fix: ALTER TABLE public.no_force FORCE ROW LEVEL SECURITY;\n- DT004 error wide ON public.widened:");
         foreach (var finding in findings)
         {
             ex.Message.ShouldContain("\n- " + finding + "\n  Fix: " + finding.Fix);
