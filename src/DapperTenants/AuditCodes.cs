@@ -110,6 +110,42 @@ public static class AuditCodes
     /// <summary>A table without a tenant column whose policies isolate rows by another scheme (a user id, a role): not judged as a tenant table.</summary>
     public const string OtherIsolationScheme = "DT099";
 
+    /// <summary>The verifier found no table (or no tenant column) for an <see cref="RlsAttribute"/> type.</summary>
+    public const string VerifiedTableMissing = "DT100";
+
+    /// <summary>The tenant policy compares another column than the <see cref="RlsAttribute"/> type's tenant column.</summary>
+    public const string PolicyOnOtherColumn = "DT101";
+
+    /// <summary>A tenant policy reads the raw setting without NULLIF, so an empty setting does not fail closed.</summary>
+    public const string PolicyNotFailClosed = "DT102";
+
+    /// <summary>The tenant column's default does not stamp the current tenant.</summary>
+    public const string TenantDefaultMissing = "DT103";
+
+    /// <summary>No permissive policy compares the tenant column with the tenant setting or the signed context.</summary>
+    public const string NoTenantPolicy = "DT104";
+
+    /// <summary>Verified by a probe: a tenant reads another tenant's row.</summary>
+    public const string CrossTenantRead = "DT110";
+
+    /// <summary>Verified by a probe: a tenant inserts a row stamped with another tenant.</summary>
+    public const string CrossTenantInsert = "DT111";
+
+    /// <summary>Verified by a probe: a tenant updates another tenant's row, or moves its own row to another tenant.</summary>
+    public const string CrossTenantUpdate = "DT112";
+
+    /// <summary>Verified by a probe: a tenant deletes another tenant's row.</summary>
+    public const string CrossTenantDelete = "DT113";
+
+    /// <summary>Verified by a probe: a tenant's upsert (INSERT … ON CONFLICT DO UPDATE) changes another tenant's row.</summary>
+    public const string CrossTenantUpsert = "DT114";
+
+    /// <summary>Verified by a probe: rows are visible with no tenant set.</summary>
+    public const string VisibleWithoutTenant = "DT115";
+
+    /// <summary>The verifier could not seed or probe a table, so its isolation is not proven.</summary>
+    public const string TableNotVerified = "DT119";
+
     /// <summary>Every code with a short description, ordered by code.</summary>
     public static IReadOnlyDictionary<string, string> Descriptions { get; } = new ReadOnlyDictionary<string, string>(new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
@@ -148,5 +184,18 @@ public static class AuditCodes
         [AppRoleCreatesOnSearchPath] = "app role may CREATE in a schema on its search_path",
         [PoolDoesNotReset] = "the application's pool does not reset sessions",
         [OtherIsolationScheme] = "table isolated by another scheme than the tenant column",
+
+        [VerifiedTableMissing] = "verifier: no table or tenant column for an [Rls] type",
+        [PolicyOnOtherColumn] = "verifier: the tenant policy compares another column than the [Rls] tenant column",
+        [PolicyNotFailClosed] = "verifier: a tenant policy reads the setting without NULLIF",
+        [TenantDefaultMissing] = "verifier: the tenant column's default does not stamp the tenant",
+        [NoTenantPolicy] = "verifier: no permissive policy compares the tenant column with the tenant",
+        [CrossTenantRead] = "verifier: a tenant reads another tenant's row",
+        [CrossTenantInsert] = "verifier: a tenant inserts a row for another tenant",
+        [CrossTenantUpdate] = "verifier: a tenant updates another tenant's row",
+        [CrossTenantDelete] = "verifier: a tenant deletes another tenant's row",
+        [CrossTenantUpsert] = "verifier: a tenant's upsert changes another tenant's row",
+        [VisibleWithoutTenant] = "verifier: rows visible with no tenant set",
+        [TableNotVerified] = "verifier: table not verified (could not seed or probe it)",
     });
 }

@@ -16,6 +16,8 @@ internal static class TestKitSample
             await new PolicyInstaller(owner).Add<Order>().ApplyAsync();                  // or your own migrations
         }
 
+        await RunVerifierAsync(database);
+
         // Per test: a transaction on the application's login, rolled back when disposed.
         await using var app = database.CreateAppDataSource();
         await using var policy = await PolicyTransaction.BeginAsync(app);
@@ -37,6 +39,35 @@ internal static class TestKitSample
         }
         catch (PolicyAssertionException ex) when (ex.Message.StartsWith("Expected the query to return 0 rows as tenant 'acme', but it returned 1 row.", StringComparison.Ordinal))
         {
+        }
+    }
+
+    /// <summary>The README's verifier sample, then a planted defect the throwing call must report.</summary>
+    private static async Task RunVerifierAsync(TestDatabase database)
+    {
+        await using var app = database.CreateAppDataSource();
+        // In any test framework: one call checks every [Rls] table of the assembly and throws one exception listing every failure.
+        await using var ownerSource = database.CreateOwnerDataSource();
+        await new TenantSchemaVerifier(ownerSource, app).AddAssembly(typeof(Order).Assembly).AssertVerifiedAsync();
+        var report = await new TenantSchemaVerifier(ownerSource, app).Add<Order>().VerifyAsync();   // or inspect the report
+        Console.WriteLine(report);                                  // "Tenant schema verification as …: 1 of 1 table(s) verified, 0 findings."
+        if (!report.Passed || report.Tables.Count != 1)
+        {
+            throw new InvalidOperationException("The verifier did not pass the installer's orders table: " + report);
+        }
+
+        await database.ExecuteAsOwnerAsync("alter table orders no force row level security");
+        try
+        {
+            await new TenantSchemaVerifier(ownerSource, app).Add<Order>().AssertVerifiedAsync();
+            throw new InvalidOperationException("AssertVerifiedAsync passed although orders is not forced.");
+        }
+        catch (SchemaVerificationException ex) when (ex.Message.Contains("- DT002 warning public.orders: Row-Level Security is enabled but not forced.", StringComparison.Ordinal))
+        {
+        }
+        finally
+        {
+            await database.ExecuteAsOwnerAsync("alter table orders force row level security");
         }
     }
 }
