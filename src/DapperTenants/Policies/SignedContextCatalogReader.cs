@@ -26,7 +26,7 @@ internal static class SignedContextCatalogReader
                      from (select (aclexplode(c.relacl)).* union all
                            select (aclexplode(at.attacl)).* from pg_attribute at where at.attrelid = c.oid and at.attacl is not null) a
                      where a.grantee <> c.relowner order by 1),
-               coalesce((select bool_and(at.attstattarget = 0) from pg_attribute at
+               coalesce((select bool_and(coalesce(at.attstattarget, -1) = 0) from pg_attribute at
                          where at.attrelid = c.oid and at.attname in ('inner_pad', 'outer_pad')), false)
         from (select 1) one
         left join (pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = '{SignedContextNames.Schema}')
