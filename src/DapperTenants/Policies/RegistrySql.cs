@@ -88,7 +88,7 @@ internal static class RegistrySql
     private static string RevokeFromEveryone(string oidExpression, string catalog, string aclColumn, string ownerColumn, char kind, string privileges, string what) =>
         "DO $dapper_tenants$\nDECLARE\n    grantee pg_catalog.text;\nBEGIN\n"
         + "    FOR grantee IN SELECT DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END\n"
-        + $"            FROM pg_catalog.{catalog} o, pg_catalog.aclexplode(pg_catalog.coalesce(o.{aclColumn}, pg_catalog.acldefault('{kind}', o.{ownerColumn}))) a\n"
+        + $"            FROM pg_catalog.{catalog} o, pg_catalog.aclexplode(COALESCE(o.{aclColumn}, pg_catalog.acldefault('{kind}', o.{ownerColumn}))) a\n"
         + $"            WHERE o.oid OPERATOR(pg_catalog.=) {oidExpression} AND a.grantee OPERATOR(pg_catalog.<>) o.{ownerColumn} LOOP\n"
         + $"        EXECUTE pg_catalog.format('REVOKE {privileges} ON {what.Replace("%", "%%", StringComparison.Ordinal)} FROM %s', grantee);\n"
         + "    END LOOP;\nEND\n$dapper_tenants$;";
