@@ -76,8 +76,10 @@ public sealed partial class PolicyInstaller
             plan = PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered, signed.Signed).Plan;
         }
 
+        var registry = await ReadRegistryAsync(connection, _registry, roles, cancellationToken).ConfigureAwait(false);
         var hardening = await ReadHardeningAsync(connection, models, roles, cancellationToken).ConfigureAwait(false);
-        return WithHardening(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), hardening, roles, catalog.CurrentUser);
+        var combined = WithRegistry(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), _registry, registry, roles, catalog.CurrentUser);
+        return WithHardening(combined, hardening, roles, catalog.CurrentUser);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

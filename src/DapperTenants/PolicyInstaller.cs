@@ -157,7 +157,7 @@ public sealed partial class PolicyInstaller
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
     /// <remarks>A script with keys is as secret as the keys: never commit it, log it or leave it on disk.</remarks>
     public string Script(bool includeSigningKeys) =>
-        PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys, _hardening);
+        PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys, _hardening, _registry);
 
     /// <summary>Compares the database with the registered types and returns what applying would do, changing nothing.</summary>
     /// <returns>The plan.</returns>
@@ -216,7 +216,8 @@ public sealed partial class PolicyInstaller
             plan = PolicyPlanner.Plan(models, catalog, _settingName, roles, rendered, signed.Signed).Plan;
         }
 
-        return WithHardening(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), ReadHardening(connection, models, roles), roles, catalog.CurrentUser);
+        var combined = WithRegistry(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), _registry, ReadRegistry(connection, _registry, roles), roles, catalog.CurrentUser);
+        return WithHardening(combined, ReadHardening(connection, models, roles), roles, catalog.CurrentUser);
     }
 
     private static void Execute(NpgsqlConnection connection, string sql)

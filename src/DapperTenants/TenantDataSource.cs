@@ -1,6 +1,7 @@
 using DapperTenants.Catalog;
 using DapperTenants.Connections;
 using DapperTenants.Guard;
+using DapperTenants.Registry;
 using DapperTenants.Telemetry;
 using Npgsql;
 
@@ -57,6 +58,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         Guard = new TenantGuard(copy);
         Kits = new ExecutionKitPool(ContextSql);
         Minter = TenantTokenMinter.Create(copy, copy.SigningClock);
+        Registry = copy.RequireRegisteredTenant ? new RegistrySnapshot(copy.RegistryRefreshInterval, copy.CreateIfMissing, copy.RegistryClock) : null;
     }
 
     /// <summary>Creates a data source, and the <see cref="NpgsqlDataSource"/> it owns, from a connection string.</summary>
@@ -100,6 +102,9 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     /// <summary>Signs the context when <see cref="TenantOptions.SigningKey"/> is set; <see langword="null"/> for the bare tenant.</summary>
     internal TenantTokenMinter? Minter { get; }
 
+    /// <summary>The registered-tenant check (<see cref="TenantOptions.RequireRegisteredTenant"/>); <see langword="null"/> when it is off.</summary>
+    internal RegistrySnapshot? Registry { get; }
+
     /// <summary>Batches and context statements reused by the commands of this data source.</summary>
     internal ExecutionKitPool Kits { get; }
 
@@ -129,6 +134,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     /// <returns>An open connection; dispose it to return the physical connection to the pool.</returns>
     /// <exception cref="ArgumentException">The tenant is empty, whitespace, contains NUL or an unpaired surrogate, or is too long.</exception>
     /// <exception cref="UnsafeRoleException">The login is a superuser or has <c>BYPASSRLS</c>.</exception>
+    /// <exception cref="TenantNotFoundException">With <see cref="TenantOptions.RequireRegisteredTenant"/>: the tenant is not active in the tenant registry.</exception>
     public TenantConnection Open(string tenant)
     {
         ValidateTenant(tenant);
@@ -150,6 +156,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
                 DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
             }
 
+            Registry?.Admit(inner, tenant);
             var connection = new Connections.NpgsqlConnection(this, inner, tenant);
             DapperTenantsTelemetry.LeaseOpened(this, tenant, lease);
             return connection;
@@ -168,6 +175,7 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
     /// <returns>An open connection; dispose it to return the physical connection to the pool.</returns>
     /// <exception cref="ArgumentException">The tenant is empty, whitespace, contains NUL or an unpaired surrogate, or is too long.</exception>
     /// <exception cref="UnsafeRoleException">The login is a superuser or has <c>BYPASSRLS</c>.</exception>
+    /// <exception cref="TenantNotFoundException">With <see cref="TenantOptions.RequireRegisteredTenant"/>: the tenant is not active in the tenant registry.</exception>
     public async ValueTask<TenantConnection> OpenAsync(string tenant, CancellationToken cancellationToken = default)
     {
         ValidateTenant(tenant);
@@ -187,6 +195,11 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
 
                 Learn(catalog);
                 DapperTenantsTelemetry.CatalogRead(this, catalog, lease);
+            }
+
+            if (Registry is not null)
+            {
+                await Registry.AdmitAsync(inner, tenant, cancellationToken).ConfigureAwait(false);
             }
 
             var connection = new Connections.NpgsqlConnection(this, inner, tenant);
@@ -405,7 +418,10 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
         Volatile.Write(ref _catalog, catalog);
     }
 
-    internal void ValidateTenant(string tenant)
+    internal void ValidateTenant(string tenant) => ValidateTenant(tenant, Options.MaxTenantLength);
+
+    /// <summary>The one validation of a tenant value, shared by the open path and <see cref="TenantRegistry"/>.</summary>
+    internal static void ValidateTenant(string tenant, int maxTenantLength)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         if (tenant.Length == 0 || string.IsNullOrWhiteSpace(tenant))
@@ -413,10 +429,10 @@ public sealed class TenantDataSource : IDisposable, IAsyncDisposable
             throw new ArgumentException("The tenant value is empty or whitespace. Pass the tenant's identifier, for example tenants.Open(\"acme\").", nameof(tenant));
         }
 
-        if (tenant.Length > Options.MaxTenantLength)
+        if (tenant.Length > maxTenantLength)
         {
             throw new ArgumentException(
-                $"The tenant value is {tenant.Length} characters long; the limit is {Options.MaxTenantLength}. "
+                $"The tenant value is {tenant.Length} characters long; the limit is {maxTenantLength}. "
                 + "Use a short identifier, or raise TenantOptions.MaxTenantLength.", nameof(tenant));
         }
 

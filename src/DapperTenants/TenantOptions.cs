@@ -139,6 +139,56 @@ public sealed partial class TenantOptions
     /// <summary>The clock signed tokens are minted by; tests replace it.</summary>
     internal TimeProvider? SigningClock { get; set; }
 
+    /// <summary>
+    /// Whether <see cref="TenantDataSource.Open"/> admits only tenants that are active in the tenant registry
+    /// (<see cref="PolicyInstaller.UseTenantRegistry()"/>, managed with <see cref="TenantRegistry"/>).
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: any valid tenant value opens.</value>
+    /// <remarks>
+    /// <para>
+    /// An unknown, disabled or purged tenant throws <see cref="TenantNotFoundException"/> from the open, before any statement
+    /// runs under it. The check costs no round trip per statement or per open: each data source keeps an in-memory copy
+    /// of the registry, read again lazily, on the connection an open has just leased, by the first open after
+    /// <see cref="RegistryRefreshInterval"/> has passed. A tenant the copy does not know costs one lookup of that tenant (at
+    /// most 20 per second per data source), so a tenant created a moment ago opens at once.
+    /// </para>
+    /// <para>
+    /// A disabled tenant stops opening within <see cref="RegistryRefreshInterval"/> (plus the time one refresh takes); a
+    /// connection already open for it finishes its lease. The app login needs <c>SELECT</c> on the registry
+    /// (<see cref="PolicyInstaller.GrantTo"/>), and reads every tenant's identifier and state: the registry is metadata, not
+    /// a tenant's rows. Tenants are compared exactly, as the policies compare them: <c>ACME</c>, <c>acme </c> or another
+    /// Unicode normalization of <c>acme</c> is another, unregistered tenant.
+    /// </para>
+    /// </remarks>
+    public bool RequireRegisteredTenant { get; set; }
+
+    /// <summary>
+    /// Whether an open registers a tenant the registry does not hold, as active, instead of refusing it (parity with
+    /// sqlalchemy-tenants' <c>create_if_missing</c>). Needs <see cref="RequireRegisteredTenant"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    /// <remarks>
+    /// <para>
+    /// The app login cannot write the registry; it calls <c>dapper_tenants.create_missing_tenant(text)</c>, a
+    /// <c>SECURITY DEFINER</c> function the installer creates only when asked with
+    /// <c>UseTenantRegistry(TenantRegistryAccess.CreateIfMissing)</c>. That function inserts a new, active tenant and never
+    /// changes an existing one: a disabled or purged tenant stays refused.
+    /// </para>
+    /// <para>
+    /// Once the function is installed, any SQL running as the app login may register any tenant value (it gains no
+    /// access to another tenant's rows by it). Use it only where the tenant value comes from an authenticated source.
+    /// </para>
+    /// </remarks>
+    public bool CreateIfMissing { get; set; }
+
+    /// <summary>How old a data source's copy of the tenant registry may be before an open reads it again (<see cref="RequireRegisteredTenant"/>).</summary>
+    /// <value>Defaults to 5 seconds. Between 0 (read on every open: one more round trip per open) and 1 hour.</value>
+    /// <remarks>The bound on how long a disabled tenant keeps opening new connections.</remarks>
+    public TimeSpan RegistryRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock the registry copy ages by; tests replace it.</summary>
+    internal TimeProvider? RegistryClock { get; set; }
+
     internal TenantOptions Clone()
     {
         var copy = (TenantOptions)MemberwiseClone();
@@ -174,6 +224,21 @@ public sealed partial class TenantOptions
         }
 
         ValidateSigningKeyId(SigningKeyId, "TenantOptions.SigningKeyId", paramName);
+        if (RegistryRefreshInterval < TimeSpan.Zero || RegistryRefreshInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException(
+                $"TenantOptions.RegistryRefreshInterval is {RegistryRefreshInterval.ToString("c", CultureInfo.InvariantCulture)}; it must be between 0 and 1 hour.",
+                paramName);
+        }
+
+        if (CreateIfMissing && !RequireRegisteredTenant)
+        {
+            throw new ArgumentException(
+                "TenantOptions.CreateIfMissing is set without TenantOptions.RequireRegisteredTenant: registering tenants on open is part of the "
+                + "registered-tenant check. Set RequireRegisteredTenant = true as well, or leave CreateIfMissing off.",
+                paramName);
+        }
+
         if (SigningTokenLifetime < MinSigningTokenLifetime || SigningTokenLifetime > MaxSigningTokenLifetime)
         {
             throw new ArgumentException(

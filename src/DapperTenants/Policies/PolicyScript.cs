@@ -10,7 +10,7 @@ internal static class PolicyScript
 
     public static string Render(
         IReadOnlyList<TableModel> models, string settingName, IReadOnlyList<string> roles, SignedContextModel? signedContext = null, bool includeSigningKeys = false,
-        HardeningModel? hardening = null)
+        HardeningModel? hardening = null, RegistryModel? registry = null)
     {
         var context = signedContext ?? SignedContextModel.Unsigned;
         var signed = context.Signed;
@@ -45,6 +45,7 @@ internal static class PolicyScript
         }
 
         SignedContextScript.RenderRetirements(sql, context);
+        RegistryScript.Render(sql, registry ?? RegistryModel.Off, roles);
         HardeningScript.Render(sql, hardening ?? HardeningModel.Off, [.. models.Select(m => m.Schema)], roles);
         return sql.ToString();
     }
