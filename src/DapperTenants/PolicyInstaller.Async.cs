@@ -11,6 +11,7 @@ public sealed partial class PolicyInstaller
     /// <param name="cancellationToken">Cancels the catalog queries.</param>
     /// <returns>The plan.</returns>
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
+    /// <exception cref="InvalidOperationException">The installer is connected to a standby server, or <see cref="UseCitus"/> was called (Citus mode is supported by <see cref="Script()"/> only).</exception>
     public async Task<PolicyPlan> PlanAsync(CancellationToken cancellationToken = default)
     {
         var (models, roles, signed) = Snapshot();
@@ -32,6 +33,7 @@ public sealed partial class PolicyInstaller
     /// <param name="cancellationToken">Cancels the work; nothing is applied unless the transaction committed.</param>
     /// <returns>The applied plan; <see cref="PolicyPlan.IsEmpty"/> when there was nothing to do (no DDL is then sent).</returns>
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy, or the plan has errors (nothing is applied).</exception>
+    /// <exception cref="InvalidOperationException">The installer is connected to a standby server, or <see cref="UseCitus"/> was called (Citus mode is supported by <see cref="Script()"/> only).</exception>
     /// <remarks>Safe to call from several application instances at once: they take turns, and only the first one changes anything.</remarks>
     public async Task<PolicyPlan> ApplyAsync(CancellationToken cancellationToken = default)
     {

@@ -51,6 +51,7 @@ public sealed partial class PolicyInstaller
         copy.Validate(nameof(options));
         _ownerDataSource = ownerDataSource;
         _settingName = copy.SettingName;
+        _contextScope = copy.ContextScope;
         if (copy.SigningKey is { } key)
         {
             _keys.Add(new SigningKeyModel(copy.SigningKeyId, key));
@@ -140,6 +141,7 @@ public sealed partial class PolicyInstaller
     /// </summary>
     /// <returns>SQL statements, including <c>DO</c> blocks that treat the partitions and sequences present when the script runs.</returns>
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="UseCitus"/> is combined with the signed context or session scope.</exception>
     /// <remarks>
     /// Run it in one transaction. Partitions attached later need the script (or <see cref="ApplyAsync"/>) to run again.
     /// Unlike <see cref="ApplyAsync"/>, it cannot check that tables and columns exist or that their types agree: PostgreSQL
@@ -156,12 +158,17 @@ public sealed partial class PolicyInstaller
     /// <returns>SQL statements, re-runnable.</returns>
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
     /// <remarks>A script with keys is as secret as the keys: never commit it, log it or leave it on disk.</remarks>
-    public string Script(bool includeSigningKeys) =>
-        PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys, _hardening, _registry);
+    /// <exception cref="InvalidOperationException"><see cref="UseCitus"/> is combined with the signed context or session scope.</exception>
+    public string Script(bool includeSigningKeys)
+    {
+        ThrowIfCitusConflicts();
+        return PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys, _hardening, _registry, _citus);
+    }
 
     /// <summary>Compares the database with the registered types and returns what applying would do, changing nothing.</summary>
     /// <returns>The plan.</returns>
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy.</exception>
+    /// <exception cref="InvalidOperationException">The installer is connected to a standby server, or <see cref="UseCitus"/> was called (Citus mode is supported by <see cref="Script()"/> only).</exception>
     public PolicyPlan Plan()
     {
         var (models, roles, signed) = Snapshot();
@@ -176,6 +183,7 @@ public sealed partial class PolicyInstaller
     /// <summary>Plans and applies, in one transaction under an advisory lock, and returns the plan that was applied.</summary>
     /// <returns>The applied plan; <see cref="PolicyPlan.IsEmpty"/> when there was nothing to do (no DDL is then sent).</returns>
     /// <exception cref="RlsModelException">A registered type cannot be turned into a policy, or the plan has errors (nothing is applied).</exception>
+    /// <exception cref="InvalidOperationException">The installer is connected to a standby server, or <see cref="UseCitus"/> was called (Citus mode is supported by <see cref="Script()"/> only).</exception>
     public PolicyPlan Apply()
     {
         var (models, roles, signed) = Snapshot();
@@ -195,8 +203,11 @@ public sealed partial class PolicyInstaller
         return plan;
     }
 
-    private (IReadOnlyList<TableModel> Models, string[] Roles, SignedContextModel Signed) Snapshot() =>
-        (ModelScanner.Build(_types.ToArray()), _roles.ToArray(), SignedModel());
+    private (IReadOnlyList<TableModel> Models, string[] Roles, SignedContextModel Signed) Snapshot()
+    {
+        RefuseCitusOnDatabase();
+        return (ModelScanner.Build(_types.ToArray()), _roles.ToArray(), SignedModel());
+    }
 
     private CatalogRequest Request(IReadOnlyList<TableModel> models) => new(_settingName)
     {

@@ -54,6 +54,27 @@ public class PolicyCommandTests
     }
 
     [Test]
+    public async Task Script_with_citus_distributes_both_tables_and_refuses_the_signed_context()
+    {
+        var run = await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly, "--grant-to", "app_login", "--citus");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Out.ShouldContain("USING (\"tenant\" = NULLIF(current_setting('dapper_tenants.tenant', true), '')::text)");
+        run.Out.ShouldContain("""
+            SELECT create_distributed_table('"public"."invoices"', 'tenant')
+            WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = '"public"."invoices"'::regclass);
+            SELECT create_distributed_table('"public"."projects"', 'tenant_id', colocate_with => '"public"."invoices"')
+            WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = '"public"."projects"'::regclass);
+            """);
+        run.Out.ShouldContain("ALTER ROLE \"app_login\" SET citus.propagate_set_commands = 'local';");
+        (await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly)).Out.ShouldNotContain("create_distributed_table");
+
+        var signed = await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly, "--citus", "--retire-signing-key", "old");
+        signed.ExitCode.ShouldBe(1, signed.ToString());
+        signed.Err.ShouldStartWith("error: PolicyInstaller.UseCitus() cannot be combined with the signed context");
+        signed.Out.ShouldBeEmpty();
+    }
+
+    [Test]
     public async Task Script_uses_the_given_setting_name()
     {
         var run = await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly, "--setting", "app.tenant_id");

@@ -63,9 +63,15 @@ internal static class PolicyCommands
         var (assembly, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Setting(), CliOptions.GrantTo());
         var signing = new SigningOptions();
         var hardening = new HardeningOptions();
+        var citus = new Option<bool>("--citus")
+        {
+            Description = "Write the DDL for a Citus cluster: policies without a sub-select, tables distributed by the tenant column "
+                + "(SharedRows tables as reference tables), citus.propagate_set_commands = 'local' for the --grant-to role. "
+                + "Not verified against Citus; the library's tenant context for Citus (SET LOCAL) is not built yet.",
+        };
         var command = new Command("script", "Print the complete, idempotent DDL for the [Rls] types without connecting to a database.")
         {
-            assembly, setting, grantTo,
+            assembly, setting, grantTo, citus,
         };
         signing.AddTo(command, include: true);
         hardening.AddTo(command);
@@ -79,6 +85,11 @@ internal static class PolicyCommands
             {
                 var installer = hardening.Configure(
                     CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult);
+                if (parseResult.GetValue(citus))
+                {
+                    installer.UseCitus();
+                }
+
                 var script = installer.Script(signing.IncludeKey(parseResult));
                 await context.Output.WriteAsync(script.AsMemory(), token).ConfigureAwait(false);
                 if (!script.EndsWith('\n'))

@@ -10,7 +10,7 @@ internal static class PolicyScript
 
     public static string Render(
         IReadOnlyList<TableModel> models, string settingName, IReadOnlyList<string> roles, SignedContextModel? signedContext = null, bool includeSigningKeys = false,
-        HardeningModel? hardening = null, RegistryModel? registry = null)
+        HardeningModel? hardening = null, RegistryModel? registry = null, bool citus = false)
     {
         var context = signedContext ?? SignedContextModel.Unsigned;
         var signed = context.Signed;
@@ -19,6 +19,7 @@ internal static class PolicyScript
             .Append("-- Re-runnable. Run it in one transaction (psql --single-transaction, or your migration tool's transaction):\n")
             .Append("-- the advisory lock below then keeps it from interleaving with PolicyInstaller.ApplyAsync().\n")
             .Append("-- Tenant setting: ").Append(settingName).Append('\n')
+            .Append(citus ? CitusScript.Header : string.Empty)
             .Append(PolicySql.LockStatement).Append(";\n");
         SignedContextScript.Render(sql, context, roles, includeSigningKeys);
         var schemaGrants = new HashSet<(string, string)>();
@@ -28,7 +29,7 @@ internal static class PolicyScript
             sql.Append("\n-- ").Append(PolicyPlan.Comment(table)).Append(" (").Append(model.Origin).Append(")\n")
                 .Append(PolicySql.EnableRls(table)).Append('\n')
                 .Append(PolicySql.ForceRls(table)).Append('\n')
-                .Append(string.Join('\n', PolicyStatements(table, model, settingName, signed))).Append('\n')
+                .Append(string.Join('\n', PolicyStatements(table, model, settingName, signed, citus))).Append('\n')
                 .Append("-- Without ONLY, the default also reaches every partition.\n")
                 .Append(PolicySql.SetDefault(table, model.TenantColumn, settingName, model.Type, only: false, signed)).Append('\n');
             foreach (var role in roles)
@@ -41,7 +42,12 @@ internal static class PolicyScript
                 sql.Append(PolicySql.GrantTable(table, role)).Append('\n');
             }
 
-            sql.Append(DoBlock(model, settingName, roles, signed));
+            sql.Append(DoBlock(model, settingName, roles, signed, citus));
+        }
+
+        if (citus)
+        {
+            CitusScript.Render(sql, models, roles);
         }
 
         SignedContextScript.RenderRetirements(sql, context);
@@ -51,11 +57,11 @@ internal static class PolicyScript
     }
 
     // Partitions and sequences are only known to the database, so a DO block finds them when the script runs.
-    private static string DoBlock(TableModel model, string settingName, IReadOnlyList<string> roles, bool signed)
+    private static string DoBlock(TableModel model, string settingName, IReadOnlyList<string> roles, bool signed, bool citus)
     {
         var table = Literal(model.QualifiedName);
         var body = new StringBuilder();
-        List<string> statements = [PolicySql.EnableRls(Placeholder), PolicySql.ForceRls(Placeholder), .. PolicyStatements(Placeholder, model, settingName, signed)];
+        List<string> statements = [PolicySql.EnableRls(Placeholder), PolicySql.ForceRls(Placeholder), .. PolicyStatements(Placeholder, model, settingName, signed, citus)];
         var grants = roles.Select(role => PolicySql.GrantSequence(Placeholder, role)).ToList();
         var inner = Tag("ddl", string.Concat(statements.Concat(grants)));
         body.Append("    -- Every partition, including ones attached since the last run: a partition queried directly does not use its parent's policy.\n")
@@ -85,14 +91,14 @@ internal static class PolicyScript
     }
 
     /// <summary>Drops and creates the policies, so that a re-run also repairs them.</summary>
-    private static IEnumerable<string> PolicyStatements(string relation, TableModel model, string settingName, bool signed)
+    private static IEnumerable<string> PolicyStatements(string relation, TableModel model, string settingName, bool signed, bool citus)
     {
         yield return PolicySql.DropPolicy(PolicySql.PolicyName, relation, ifExists: true);
-        yield return PolicySql.CreatePolicy(relation, model.TenantColumn, settingName, model.Type, signed);
+        yield return PolicySql.CreatePolicy(relation, model.TenantColumn, settingName, model.Type, signed, citus);
         yield return PolicySql.DropPolicy(PolicySql.SharedRowsPolicyName, relation, ifExists: true);
         if (model.SharedRows)
         {
-            yield return PolicySql.CreateSharedRowsPolicy(relation, model.TenantColumn, settingName, signed);
+            yield return PolicySql.CreateSharedRowsPolicy(relation, model.TenantColumn, settingName, signed, citus);
         }
     }
 

@@ -28,15 +28,22 @@ internal static class PolicySql
     /// <summary>
     /// The isolation policy's <c>USING</c> and <c>WITH CHECK</c> expression: the row's tenant is the connection's.
     /// </summary>
-    /// <remarks>The sub-select makes PostgreSQL evaluate the setting once per statement instead of once per row.</remarks>
-    public static string Own(string column, string settingName, TenantSqlType type, bool signed = false) =>
-        $"{Identifiers.Quote(column)} = (SELECT {TenantValue(settingName, type, signed)})";
+    /// <remarks>
+    /// The sub-select makes PostgreSQL evaluate the setting once per statement instead of once per row. Citus refuses a
+    /// sub-select in a policy on a distributed table, so <paramref name="citus"/> drops it (the setting is then read per row).
+    /// </remarks>
+    public static string Own(string column, string settingName, TenantSqlType type, bool signed = false, bool citus = false) => citus
+        ? $"{Identifiers.Quote(column)} = {TenantValue(settingName, type, signed)}"
+        : $"{Identifiers.Quote(column)} = (SELECT {TenantValue(settingName, type, signed)})";
 
     /// <summary>The shared-rows policy's <c>USING</c> expression: a NULL-tenant row, for a connection that has a tenant.</summary>
     /// <remarks>Without a tenant, a connection sees no rows at all, shared ones included: the policies fail closed.</remarks>
-    public static string SharedRows(string column, string settingName, bool signed = false) => signed
-        ? $"{Identifiers.Quote(column)} IS NULL AND (SELECT {SignedContextSql.VerifiedTenant(settingName)}) IS NOT NULL"
-        : $"{Identifiers.Quote(column)} IS NULL AND (SELECT NULLIF(current_setting('{settingName}', true), '')) IS NOT NULL";
+    public static string SharedRows(string column, string settingName, bool signed = false, bool citus = false) => (signed, citus) switch
+    {
+        (true, _) => $"{Identifiers.Quote(column)} IS NULL AND (SELECT {SignedContextSql.VerifiedTenant(settingName)}) IS NOT NULL",
+        (false, true) => $"{Identifiers.Quote(column)} IS NULL AND NULLIF(current_setting('{settingName}', true), '') IS NOT NULL",
+        (false, false) => $"{Identifiers.Quote(column)} IS NULL AND (SELECT NULLIF(current_setting('{settingName}', true), '')) IS NOT NULL",
+    };
 
     public static string EnableRls(string relation) => $"ALTER TABLE {relation} ENABLE ROW LEVEL SECURITY;";
 
@@ -46,19 +53,19 @@ internal static class PolicySql
         $"DROP POLICY {(ifExists ? "IF EXISTS " : string.Empty)}{Identifiers.Quote(name)} ON {relation};";
 
     /// <summary>The isolation policy: every command sees and writes only the connection's tenant's rows.</summary>
-    public static string CreatePolicy(string relation, string column, string settingName, TenantSqlType type, bool signed = false) =>
+    public static string CreatePolicy(string relation, string column, string settingName, TenantSqlType type, bool signed = false, bool citus = false) =>
         $"CREATE POLICY {Identifiers.Quote(PolicyName)} ON {relation} AS PERMISSIVE FOR ALL TO PUBLIC\n"
-        + $"    USING ({Own(column, settingName, type, signed)})\n"
-        + $"    WITH CHECK ({Own(column, settingName, type, signed)});";
+        + $"    USING ({Own(column, settingName, type, signed, citus)})\n"
+        + $"    WITH CHECK ({Own(column, settingName, type, signed, citus)});";
 
     /// <summary>
     /// The shared-rows policy: SELECT also sees NULL-tenant rows. Being FOR SELECT only, it widens nothing else: UPDATE
     /// and DELETE still reach only the tenant's own rows (so no tenant can change, claim or delete a shared row), and
     /// every written row must carry the tenant.
     /// </summary>
-    public static string CreateSharedRowsPolicy(string relation, string column, string settingName, bool signed = false) =>
+    public static string CreateSharedRowsPolicy(string relation, string column, string settingName, bool signed = false, bool citus = false) =>
         $"CREATE POLICY {Identifiers.Quote(SharedRowsPolicyName)} ON {relation} AS PERMISSIVE FOR SELECT TO PUBLIC\n"
-        + $"    USING ({SharedRows(column, settingName, signed)});";
+        + $"    USING ({SharedRows(column, settingName, signed, citus)});";
 
     /// <summary>Sets the tenant column's default; <paramref name="only"/> keeps it from recursing into partitions.</summary>
     /// <remarks>Signed, the verifier runs once per inserted row that takes the default (a default cannot hold a sub-select).</remarks>

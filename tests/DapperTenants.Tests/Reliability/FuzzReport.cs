@@ -22,6 +22,8 @@ public sealed class FuzzReport
     private long _rowsVerified;
     private long _canariesVerified;
     private long _sessions;
+    private long _readOnlySessions;
+    private long _readOnlyOnStandby;
 
     public string Setup { get; init; } = string.Empty;
 
@@ -88,6 +90,20 @@ public sealed class FuzzReport
 
     public void Session() => Interlocked.Increment(ref _sessions);
 
+    /// <summary>Read-only leases (<see cref="FuzzSetup.ReadOnlySessions"/>), and how many of them a standby served.</summary>
+    public long ReadOnlySessions => Interlocked.Read(ref _readOnlySessions);
+
+    public long ReadOnlyOnStandby => Interlocked.Read(ref _readOnlyOnStandby);
+
+    public void ReadOnlySession(bool onStandby)
+    {
+        Interlocked.Increment(ref _readOnlySessions);
+        if (onStandby)
+        {
+            Interlocked.Increment(ref _readOnlyOnStandby);
+        }
+    }
+
     public void Leak(string description)
     {
         lock (Leaks)
@@ -108,7 +124,10 @@ public sealed class FuzzReport
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Setup}: seed {Seed}, {Sessions} sessions, {Operations} operations ({Succeeded} succeeded, {DeliberateFailures} failed on purpose = {DeliberateShare:P1}, "
         + $"{CollateralFailures} collateral = {CollateralShare:P1}), {RowsRead} rows read and {ForeignCounts} foreign counts checked, "
-        + $"{RowsVerified} rows and {CanariesVerified} canaries verified, {Leaks.Count} leaks");
+        + $"{RowsVerified} rows and {CanariesVerified} canaries verified, {Leaks.Count} leaks")
+        + (ReadOnlySessions == 0
+            ? string.Empty
+            : string.Create(CultureInfo.InvariantCulture, $"; {ReadOnlySessions} read-only sessions, {ReadOnlyOnStandby} of them on a standby"));
 
     /// <summary>Every failure reason with its count, for the test output.</summary>
     public string FailureBreakdown()

@@ -8,9 +8,18 @@ namespace DapperTenants.Tests.Reliability;
 /// the session with an unexpected exception. Writes never aim at the tenant's own canary rows, so a canary that changed
 /// or disappeared was written across tenants.
 /// </remarks>
-internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection, int tenantIndex, bool sync, bool inScope, Random random, FuzzReport report, List<string> trace)
+internal sealed class FuzzSession(
+    LeakFuzzer fuzzer, TenantConnection connection, int tenantIndex, bool sync, bool inScope, Random random, FuzzReport report, List<string> trace, bool readOnly = false)
 {
     private const string Columns = "select id, tenant, payload, version from fuzz_items";
+
+    /// <summary>What a read-only lease runs: every read shape, and the operations that fail or are cancelled on purpose.</summary>
+    private static readonly FuzzOp[] ReadOnlyOps =
+    [
+        FuzzOp.Query, FuzzOp.QueryFirstOrDefault, FuzzOp.QuerySingleOrDefault, FuzzOp.QueryMultiple, FuzzOp.ExecuteScalar,
+        FuzzOp.ExecuteReader, FuzzOp.UnbufferedQuery, FuzzOp.FailingStatement, FuzzOp.TimeoutOrCancellation,
+    ];
+
     private readonly string _tenant = fuzzer.Tenants[tenantIndex];
     private bool _readerLeftOpen;
     private bool _broken;
@@ -45,8 +54,11 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
             return;
         }
 
-        await RunAsync((FuzzOp)choice, transaction: null);
+        await RunAsync(readOnly ? NextOp() : (FuzzOp)choice, transaction: null);
     }
+
+    /// <summary>A random operation of those this lease runs (the draw of a read-write lease is unchanged).</summary>
+    private FuzzOp NextOp() => readOnly ? ReadOnlyOps[random.Next(ReadOnlyOps.Length)] : (FuzzOp)random.Next(0, 14);
 
     /// <summary>Runs one operation; returns whether it succeeded. Unexpected exceptions and leaks propagate.</summary>
     private async Task<bool> RunAsync(FuzzOp op, DbTransaction? transaction)
@@ -250,7 +262,7 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
 
         for (var i = random.Next(1, 4); i > 0; i--)
         {
-            if (!await RunAsync((FuzzOp)random.Next(0, 14), transaction))
+            if (!await RunAsync(NextOp(), transaction))
             {
                 trace.Add("rollback after failure");
                 return;
@@ -260,7 +272,7 @@ internal sealed class FuzzSession(LeakFuzzer fuzzer, TenantConnection connection
         if (withSavepoint)
         {
             await transaction.SaveAsync("fuzz");
-            var failed = !await RunAsync((FuzzOp)random.Next(0, 14), transaction);
+            var failed = !await RunAsync(NextOp(), transaction);
             if (connection.State != System.Data.ConnectionState.Open)
             {
                 trace.Add("connection broken");

@@ -135,14 +135,28 @@ public sealed class LeakFuzzer
         var tenantIndex = random.Next(_tenants.Length);
         var tenant = _tenants[tenantIndex];
         var sync = !setup.AsyncOnly && random.Next(2) == 0;
-        var trace = new List<string> { $"{(sync ? "sync" : "async")} open '{tenant}'" };
+        var readOnly = setup.ReadOnlySessions && random.Next(2) == 0;
+        var trace = new List<string> { $"{(sync ? "sync" : "async")} open{(readOnly ? " read-only" : string.Empty)} '{tenant}'" };
         report.Session();
         var scope = setup.TransactionScopes && random.Next(3) == 0 ? new TransactionScope(TransactionScopeAsyncFlowOption.Enabled) : null;
         FuzzSession? session = null;
         try
         {
-            var connection = sync ? tenants.Open(tenant) : await tenants.OpenAsync(tenant);
-            session = new FuzzSession(this, connection, tenantIndex, sync, scope is not null, random, report, trace);
+            var connection = (sync, readOnly) switch
+            {
+                (true, false) => tenants.Open(tenant),
+                (false, false) => await tenants.OpenAsync(tenant),
+                (true, true) => tenants.OpenReadOnly(tenant),
+                (false, true) => await tenants.OpenReadOnlyAsync(tenant),
+            };
+            if (readOnly)
+            {
+                report.ReadOnlySession(sync
+                    ? connection.ExecuteScalar<bool>("select pg_is_in_recovery()")
+                    : await connection.ExecuteScalarAsync<bool>("select pg_is_in_recovery()"));
+            }
+
+            session = new FuzzSession(this, connection, tenantIndex, sync, scope is not null, random, report, trace, readOnly);
             try
             {
                 for (var i = random.Next(1, 6); i > 0; i--)

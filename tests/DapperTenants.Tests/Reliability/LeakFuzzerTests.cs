@@ -179,6 +179,6 @@ public class LeakFuzzerTests
         }
     }
 
-    private static long? ReadVariable(string name) =>
+    internal static long? ReadVariable(string name) =>
         long.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : null;
 }
