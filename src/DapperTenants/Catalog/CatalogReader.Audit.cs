@@ -147,7 +147,7 @@ internal static partial class CatalogReader
         }
 
         var knownRole = head.Role.Count > 0 ? appRole : null;
-        var objects = CreateAuditObjects(connection, tables, knownRole);
+        var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout);
         await using (objects.ConfigureAwait(false))
         {
             var reader = await objects.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -187,7 +187,7 @@ internal static partial class CatalogReader
         }
 
         var knownRole = head.Role.Count > 0 ? appRole : null;
-        using var objects = CreateAuditObjects(connection, tables, knownRole);
+        using var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout);
         using var objectReader = objects.ExecuteReader();
         var foreignKeys = ReadSet(objectReader, ReadForeignKey);
         var views = ReadSet(objectReader, ReadView);
@@ -217,10 +217,15 @@ internal static partial class CatalogReader
             },
         };
         AddTableCommands(batch, request);
+        if (request.CommandTimeout is { } timeout)
+        {
+            batch.Timeout = timeout;
+        }
+
         return batch;
     }
 
-    private static NpgsqlBatch CreateAuditObjects(NpgsqlConnection connection, CatalogTables tables, string? knownRole)
+    private static NpgsqlBatch CreateAuditObjects(NpgsqlConnection connection, CatalogTables tables, string? knownRole, int? timeout)
     {
         var rls = tables.Tables.Where(t => t.RowSecurity).Select(t => t.Oid).ToArray();
         var unforced = tables.Tables.Where(t => t.RowSecurity && !t.ForceRowSecurity).Select(t => t.Oid).ToArray();
@@ -231,6 +236,11 @@ internal static partial class CatalogReader
         ];
 
         var batch = new NpgsqlBatch(connection);
+        if (timeout is { } seconds)
+        {
+            batch.Timeout = seconds;
+        }
+
         foreach (var sql in knownRole is null
             ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, OtherTablesSql }
             : [ForeignKeysSql, ViewsSql, FunctionsSql, OtherTablesSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql, RoleChainsSql])
