@@ -39,6 +39,12 @@ internal sealed class BenchCommandLine
     /// <summary><c>contextcost</c>: the server's CPU per context statement, per form, and the verifier's; no BenchmarkDotNet run.</summary>
     public bool ContextCostOnly { get; private init; }
 
+    /// <summary><c>auditscale</c>: time the audit on a generated catalog of <see cref="Units"/> units, no BenchmarkDotNet run.</summary>
+    public bool AuditScaleOnly { get; private init; }
+
+    /// <summary><c>--units N</c>: units of <see cref="AuditScaleCatalog"/> for <c>auditscale</c> (default: the issue's 22,000 relations).</summary>
+    public int Units { get; private init; }
+
     /// <summary><c>--perf</c>: <c>wakeups</c> counts the client's system calls with <c>perf stat</c>.</summary>
     public bool Perf { get; private init; }
 
@@ -77,6 +83,8 @@ internal sealed class BenchCommandLine
         var breakdown = false;
         var wakeups = false;
         var contextCost = false;
+        var auditScale = false;
+        var units = AuditScaleCatalog.IssueUnits;
         var operations = 20_000;
         var pin = false;
         var perf = false;
@@ -98,6 +106,12 @@ internal sealed class BenchCommandLine
                     continue;
                 case "contextcost" when i == 0:
                     contextCost = true;
+                    continue;
+                case "auditscale" when i == 0:
+                    auditScale = true;
+                    continue;
+                case "--units":
+                    units = ParseCount(args, ref i);
                     continue;
                 case "--perf":
                     perf = true;
@@ -139,6 +153,8 @@ internal sealed class BenchCommandLine
             BreakdownOnly = breakdown,
             WakeupsOnly = wakeups,
             ContextCostOnly = contextCost,
+            AuditScaleOnly = auditScale,
+            Units = units,
             Operations = operations,
             Pin = pin,
             Perf = perf,
