@@ -51,9 +51,16 @@ internal static class AuditScale
             {
                 var watch = Stopwatch.StartNew();
                 var report = await audit.RunAsync();
-                times.Add(watch.Elapsed.TotalSeconds);
+                var seconds = watch.Elapsed.TotalSeconds;
+                times.Add(seconds);
+                if (Environment.GetEnvironmentVariable("DAPPER_TENANTS_AUDITSCALE_FINDINGS") is { Length: > 0 } file)
+                {
+                    // For comparing two versions of the catalog queries: every finding, in full, one per line.
+                    await File.WriteAllLinesAsync(file, report.Findings.Select(f => $"{f.Code}\t{f.Severity}\t{f.Target}\t{f.Title}\t{f.Why}\t{f.Fix}").Order(StringComparer.Ordinal));
+                }
+
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"audit run {run} ({state}): {watch.Elapsed.TotalSeconds:F2} s, {report.Tables.Count:N0} tenant tables, {report.Findings.Count:N0} findings"));
+                    $"audit run {run} ({state}): {seconds:F2} s, {report.Tables.Count:N0} tenant tables, {report.Findings.Count:N0} findings"));
             }
 
             times.Sort();
