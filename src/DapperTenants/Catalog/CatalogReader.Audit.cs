@@ -20,35 +20,34 @@ internal static partial class CatalogReader
         select r.rolsuper, r.rolbypassrls, quote_ident(r.rolname) from pg_roles r where r.rolname = $1
         """;
 
-    // Linear in the catalog: the tables' OIDs ($1, $2, $4) are joined as sets (hash or index joins), never tested with
-    // = ANY / <> ALL per catalog row, which is tables x rows on servers before PostgreSQL 14 (15 for <> ALL), and each
-    // dependency is reached from its table through pg_depend's reference index. The auditscale benchmark times them.
+    // Linear in the catalog, also right after a migration, while the catalogs' statistics still describe an empty
+    // database (the auditscale benchmark times both): the tables' OIDs ($1, $2, $4) are tested with = ANY, which
+    // PostgreSQL 14+ hashes, never joined to unnest(), which such statistics turn into nested loops (tables x rows);
+    // and nothing is computed per pair of objects that a pair of owners decides (FunctionOwnersSql).
 
     // $1: tables with Row-Level Security. Partition clones of a foreign key (conparentid <> 0) repeat their parent; only the parent is reported.
     private const string ForeignKeysSql = """
         select quote_ident(con.conname), format('%I.%I', sn.nspname, sc.relname), con.confrelid, con.confkey::int[]
-        from (select distinct unnest($1::oid[]) as oid) rls
-        join pg_constraint con on con.confrelid = rls.oid
+        from pg_constraint con
         join pg_class sc on sc.oid = con.conrelid
         join pg_namespace sn on sn.oid = sc.relnamespace
-        where con.contype = 'f' and con.conparentid = 0
+        where con.contype = 'f' and con.conparentid = 0 and con.confrelid = any($1::oid[])
         order by 2, 1
         """;
 
-    // A view's rewrite rule depends on every table it reads: from each table with Row-Level Security to its views, once.
     private const string ViewsSql = """
         select distinct format('%I.%I', vn.nspname, v.relname), v.relkind = 'm', pg_get_userbyid(v.relowner)::text,
                vo.rolsuper or vo.rolbypassrls,
                coalesce((select lower(o.option_value) from pg_options_to_table(v.reloptions) o where o.option_name = 'security_invoker'), 'false'),
                t.oid, pg_has_role(v.relowner, t.relowner, 'USAGE')
-        from (select distinct unnest($1::oid[]) as oid) rls
-        join pg_class t on t.oid = rls.oid
-        join pg_depend d on d.refclassid = 'pg_class'::regclass and d.refobjid = rls.oid and d.classid = 'pg_rewrite'::regclass
+        from pg_depend d
         join pg_rewrite rw on rw.oid = d.objid
         join pg_class v on v.oid = rw.ev_class
         join pg_namespace vn on vn.oid = v.relnamespace
         join pg_roles vo on vo.oid = v.relowner
-        where v.oid <> t.oid and v.relkind in ('v', 'm')
+        join pg_class t on t.oid = d.refobjid and t.oid = any($1::oid[])
+        where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass
+          and v.oid <> t.oid and v.relkind in ('v', 'm')
         order by 1, 6
         """;
 
@@ -67,7 +66,7 @@ internal static partial class CatalogReader
     // $2: tables with Row-Level Security that do not force it. Per owner of a SECURITY DEFINER function, those whose owner
     // it has the privileges of: pg_has_role once per pair of owners, not once per function and table.
     private const string FunctionOwnersSql = """
-        with unforced as (select t.oid, t.relowner from (select distinct unnest($2::oid[]) as oid) u join pg_class t on t.oid = u.oid),
+        with unforced as (select t.oid, t.relowner from pg_class t where t.oid = any($2::oid[])),
              owners as (select distinct p.proowner from pg_proc p where p.prosecdef),
              acts as (select o.proowner, r.relowner from owners o cross join (select distinct relowner from unforced) r
                       where pg_has_role(o.proowner, r.relowner, 'USAGE'))
@@ -83,17 +82,16 @@ internal static partial class CatalogReader
         select t.oid, pg_has_role($3::text::name, t.relowner, 'MEMBER'),
                has_table_privilege($3::text::name, t.oid, 'TRUNCATE'), has_any_column_privilege($3::text::name, t.oid, 'REFERENCES'),
                has_table_privilege($3::text::name, t.oid, 'TRIGGER')
-        from (select distinct unnest($1::oid[]) as oid) rls
-        join pg_class t on t.oid = rls.oid
+        from pg_class t
+        where t.oid = any($1::oid[])
         order by 1
         """;
 
     // A policy applies to the login through PUBLIC or any role whose privileges it has; $4: every table's OID.
     private const string PoliciesApplyingSql = """
-        select p.oid
-        from (select distinct unnest($4::oid[]) as oid) m
-        join pg_policy p on p.polrelid = m.oid
-        where exists (select from unnest(p.polroles) r where r <> 0 and pg_has_role($3::text::name, r, 'USAGE'))
+        select p.oid from pg_policy p
+        where p.polrelid = any($4::oid[])
+          and exists (select from unnest(p.polroles) r where r <> 0 and pg_has_role($3::text::name, r, 'USAGE'))
         """;
 
     // $3: the app role. Every role it reaches through pg_auth_members (a member can SET ROLE to it whatever INHERIT
@@ -121,7 +119,7 @@ internal static partial class CatalogReader
         join pg_namespace n on n.oid = c.relnamespace
         where c.relkind in ('r', 'p') and c.relrowsecurity and not c.relispartition
           and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
-          and not exists (select from unnest($4::oid[]) m(oid) where m.oid = c.oid)
+          and not (c.oid = any($4::oid[]))
           and exists (select from pg_policy p where p.polrelid = c.oid)
         order by 1
         """;
