@@ -44,7 +44,7 @@ internal static class Program
 
         if (options.AuditScaleOnly)
         {
-            return await AuditScale.RunAsync(options.Units, options.Operations == 20_000 ? 3 : options.Operations);
+            return await AuditScale.RunAsync(options.Units, options.AuditRuns);
         }
 
         if (options.BreakdownOnly || options.WakeupsOnly || options.ContextCostOnly)

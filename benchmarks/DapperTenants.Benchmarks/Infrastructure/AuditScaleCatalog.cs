@@ -7,7 +7,7 @@ namespace DapperTenants.Benchmarks.Infrastructure;
 /// A generated catalog for timing the audit on a large schema (issue #22: 22,000 relations): per unit, a tenant table with
 /// Row-Level Security and a policy on the setting, and a view over it; every 4th unit a SECURITY DEFINER function reading
 /// its table; every 10th table without FORCE; every 20th unit a partitioned tenant table with 4 partitions. 9,800 units
-/// make 22,050 tables, partitions and views (29,850 relations with the primary keys), in schema <see cref="Schema"/>.
+/// make 22,050 tables, partitions and views (31,850 relations with the primary keys), in schema <see cref="Schema"/>.
 /// </summary>
 /// <remarks>Shared by the <c>auditscale</c> benchmark and the audit's tests (linked source); run as the tables' owner.</remarks>
 internal static class AuditScaleCatalog

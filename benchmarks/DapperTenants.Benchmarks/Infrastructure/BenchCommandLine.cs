@@ -45,6 +45,9 @@ internal sealed class BenchCommandLine
     /// <summary><c>--units N</c>: units of <see cref="AuditScaleCatalog"/> for <c>auditscale</c> (default: the issue's 22,000 relations).</summary>
     public int Units { get; private init; }
 
+    /// <summary><c>--ops N</c> for <c>auditscale</c>: audit runs per state, fresh and analyzed (default 3).</summary>
+    public int AuditRuns { get; private init; }
+
     /// <summary><c>--perf</c>: <c>wakeups</c> counts the client's system calls with <c>perf stat</c>.</summary>
     public bool Perf { get; private init; }
 
@@ -86,6 +89,7 @@ internal sealed class BenchCommandLine
         var auditScale = false;
         var units = AuditScaleCatalog.IssueUnits;
         var operations = 20_000;
+        int? auditRuns = null;
         var pin = false;
         var perf = false;
         string? artifacts = null;
@@ -121,6 +125,7 @@ internal sealed class BenchCommandLine
                     continue;
                 case "--ops":
                     operations = ParseCount(args, ref i);
+                    auditRuns = operations;
                     continue;
                 case "--rows":
                     rows = ParseCount(args, ref i);
@@ -155,6 +160,7 @@ internal sealed class BenchCommandLine
             ContextCostOnly = contextCost,
             AuditScaleOnly = auditScale,
             Units = units,
+            AuditRuns = auditRuns ?? 3,
             Operations = operations,
             Pin = pin,
             Perf = perf,
