@@ -20,6 +20,7 @@ namespace DapperTenants.Benchmarks;
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- breakdown                  # scenarios 1-3 interleaved, targets computed
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- wakeups --perf             # scenario 1: the client's waits
 /// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- contextcost                # server CPU per context statement form
+/// dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- auditscale                 # the audit on 22,000 generated relations (--units N, --ops runs)
 /// </code>
 /// Our own options: <c>--rows N</c>, <c>--tenants N</c>, <c>--installer-tables N</c>, <c>--keep-database</c>, and for <c>breakdown</c>/<c>wakeups</c>/<c>contextcost</c> <c>--ops N</c>, <c>--pin</c>, <c>--perf</c>; everything else is
 /// BenchmarkDotNet's. A run that selects only classes marked <see cref="NoDatabaseAttribute"/> starts no server.
@@ -39,6 +40,11 @@ internal static class Program
         {
             Console.Error.WriteLine("--perf only applies to wakeups: dotnet run -c Release --project benchmarks/DapperTenants.Benchmarks -- wakeups --perf");
             return 2;
+        }
+
+        if (options.AuditScaleOnly)
+        {
+            return await AuditScale.RunAsync(options.Units, options.AuditRuns);
         }
 
         if (options.BreakdownOnly || options.WakeupsOnly || options.ContextCostOnly)

@@ -16,7 +16,7 @@ internal static class CliApp
     /// <param name="output">Where results go (standard output).</param>
     /// <param name="error">Where errors go (standard error).</param>
     /// <param name="cancellationToken">Stops the command; it still cleans up what it created.</param>
-    /// <returns>0 on success, 1 on findings or failure, 2 on bad usage (see <see cref="ExitCodes"/>).</returns>
+    /// <returns>0 on success, 1 on findings or failure, 2 on bad usage, 3 when the audit could not finish (see <see cref="ExitCodes"/>).</returns>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);

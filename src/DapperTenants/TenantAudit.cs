@@ -55,7 +55,12 @@ public sealed class TenantAudit
         }
     }
 
-    private CatalogRequest Request() => new(_options.SettingName) { TenantColumnHints = _options.TenantColumns, Details = true };
+    private CatalogRequest Request() => new(_options.SettingName)
+    {
+        TenantColumnHints = _options.TenantColumns,
+        Details = true,
+        CommandTimeout = _options.CommandTimeout is { } timeout ? (int)Math.Ceiling(timeout.TotalSeconds) : null,
+    };
 
     private string? AppRole() => _options.AppRole ?? Pool()?.User;
 

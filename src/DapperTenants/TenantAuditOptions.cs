@@ -36,6 +36,16 @@ public sealed class TenantAuditOptions
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// How long each of the audit's catalog reads may take. A catalog of 22,000 relations takes a few seconds; the default
+    /// leaves room for a far larger or busier one, where the data source's usual 30 seconds would fail the audit.
+    /// </summary>
+    /// <value>Default 5 minutes. <see cref="TimeSpan.Zero"/> waits without limit; <see langword="null"/> keeps the data source's <c>Command Timeout</c>.</value>
+    public TimeSpan? CommandTimeout { get; set; } = DefaultCommandTimeout;
+
+    /// <summary>The default <see cref="CommandTimeout"/>: 5 minutes.</summary>
+    public static TimeSpan DefaultCommandTimeout { get; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The default <see cref="TenantColumns"/>: <c>tenant</c>, <c>tenant_id</c>.</summary>
     public static IReadOnlyList<string> DefaultTenantColumns { get; } = ["tenant", "tenant_id"];
 
@@ -45,6 +55,11 @@ public sealed class TenantAuditOptions
         ArgumentNullException.ThrowIfNull(TenantColumns, parameterName);
         ArgumentNullException.ThrowIfNull(IgnoredCodes, parameterName);
         ArgumentNullException.ThrowIfNull(TimeProvider, parameterName);
+        if (CommandTimeout is { } timeout && (timeout < TimeSpan.Zero || timeout.TotalSeconds > int.MaxValue))
+        {
+            throw new ArgumentException($"TenantAuditOptions.CommandTimeout must be zero (no limit) or positive, and at most {int.MaxValue} seconds; it is {timeout}.", parameterName);
+        }
+
         if (TenantColumns.Count == 0 || TenantColumns.Any(string.IsNullOrWhiteSpace))
         {
             throw new ArgumentException("TenantAuditOptions.TenantColumns needs at least one column name, and no empty one.", parameterName);
@@ -66,6 +81,7 @@ public sealed class TenantAuditOptions
             TenantColumns = [.. TenantColumns],
             IgnoredCodes = IgnoredCodes.ToHashSet(StringComparer.Ordinal),
             TimeProvider = TimeProvider,
+            CommandTimeout = CommandTimeout,
         };
     }
 }

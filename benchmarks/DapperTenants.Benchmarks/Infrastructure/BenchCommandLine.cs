@@ -39,6 +39,15 @@ internal sealed class BenchCommandLine
     /// <summary><c>contextcost</c>: the server's CPU per context statement, per form, and the verifier's; no BenchmarkDotNet run.</summary>
     public bool ContextCostOnly { get; private init; }
 
+    /// <summary><c>auditscale</c>: time the audit on a generated catalog of <see cref="Units"/> units, no BenchmarkDotNet run.</summary>
+    public bool AuditScaleOnly { get; private init; }
+
+    /// <summary><c>--units N</c>: units of <see cref="AuditScaleCatalog"/> for <c>auditscale</c> (default: the issue's 22,000 relations).</summary>
+    public int Units { get; private init; }
+
+    /// <summary><c>--ops N</c> for <c>auditscale</c>: audit runs per state, fresh and analyzed (default 3).</summary>
+    public int AuditRuns { get; private init; }
+
     /// <summary><c>--perf</c>: <c>wakeups</c> counts the client's system calls with <c>perf stat</c>.</summary>
     public bool Perf { get; private init; }
 
@@ -77,7 +86,10 @@ internal sealed class BenchCommandLine
         var breakdown = false;
         var wakeups = false;
         var contextCost = false;
+        var auditScale = false;
+        var units = AuditScaleCatalog.IssueUnits;
         var operations = 20_000;
+        int? auditRuns = null;
         var pin = false;
         var perf = false;
         string? artifacts = null;
@@ -99,6 +111,12 @@ internal sealed class BenchCommandLine
                 case "contextcost" when i == 0:
                     contextCost = true;
                     continue;
+                case "auditscale" when i == 0:
+                    auditScale = true;
+                    continue;
+                case "--units":
+                    units = ParseCount(args, ref i);
+                    continue;
                 case "--perf":
                     perf = true;
                     continue;
@@ -107,6 +125,7 @@ internal sealed class BenchCommandLine
                     continue;
                 case "--ops":
                     operations = ParseCount(args, ref i);
+                    auditRuns = operations;
                     continue;
                 case "--rows":
                     rows = ParseCount(args, ref i);
@@ -139,6 +158,9 @@ internal sealed class BenchCommandLine
             BreakdownOnly = breakdown,
             WakeupsOnly = wakeups,
             ContextCostOnly = contextCost,
+            AuditScaleOnly = auditScale,
+            Units = units,
+            AuditRuns = auditRuns ?? 3,
             Operations = operations,
             Pin = pin,
             Perf = perf,

@@ -8,6 +8,9 @@ internal static class Auditor
     /// <summary>The column names that mark a tenant table when <c>--tenant-column</c> is not given.</summary>
     public static IReadOnlyList<string> DefaultTenantColumns => TenantAuditOptions.DefaultTenantColumns;
 
+    /// <summary>How long each catalog read may take when the connection string sets no <c>Command Timeout</c>.</summary>
+    public static TimeSpan DefaultCommandTimeout => TenantAuditOptions.DefaultCommandTimeout;
+
     public static Task<AuditRun> RunAsync(
         string connectionString,
         string? appRole,
@@ -26,6 +29,12 @@ internal static class Auditor
     public static async Task<AuditRun> RunAsync(string connectionString, TenantAuditOptions options, CancellationToken cancellationToken)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+
+        // A Command Timeout the user wrote wins; otherwise the audit's own, longer default (a large catalog outlasts Npgsql's 30 s).
+        if (builder.ContainsKey("Command Timeout"))
+        {
+            options.CommandTimeout = null;
+        }
         if (string.IsNullOrEmpty(builder.ApplicationName))
         {
             builder.ApplicationName = "dapper-tenants audit";

@@ -52,24 +52,34 @@ internal static class AuditCommand
             }
         });
 
-        var command = new Command("audit", "Inspect a live database for tenant-isolation problems; exit 1 when any finding is an error.")
+        var command = new Command("audit", "Inspect a live database for tenant-isolation problems; exit 1 when any finding is an error, 3 when the audit could not finish.")
         {
             connection, appRole, appConnection, tenantColumns, json, format, ignore,
         };
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
             var columns = parseResult.GetValue(tenantColumns) is { Length: > 0 } given ? given : Auditor.DefaultTenantColumns;
-            var run = await Auditor.RunAsync(
-                parseResult.GetRequiredValue(connection),
-                new TenantAuditOptions
-                {
-                    AppRole = parseResult.GetValue(appRole),
-                    AppConnectionString = parseResult.GetValue(appConnection),
-                    TenantColumns = columns,
-                    IgnoredCodes = (parseResult.GetValue(ignore) ?? []).ToHashSet(StringComparer.Ordinal),
-                },
-                token).ConfigureAwait(false);
-            switch (parseResult.GetValue(json) ? "json" : parseResult.GetValue(format))
+            var form = parseResult.GetValue(json) ? "json" : parseResult.GetValue(format);
+            AuditRun run;
+            try
+            {
+                run = await Auditor.RunAsync(
+                    parseResult.GetRequiredValue(connection),
+                    new TenantAuditOptions
+                    {
+                        AppRole = parseResult.GetValue(appRole),
+                        AppConnectionString = parseResult.GetValue(appConnection),
+                        TenantColumns = columns,
+                        IgnoredCodes = (parseResult.GetValue(ignore) ?? []).ToHashSet(StringComparer.Ordinal),
+                    },
+                    token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return await FailAsync(context, parseResult, form, ex).ConfigureAwait(false);
+            }
+
+            switch (form)
             {
                 case "json":
                     await context.Output.WriteLineAsync(AuditJson.Write(run)).ConfigureAwait(false);
@@ -88,5 +98,27 @@ internal static class AuditCommand
             return run.ExitCode;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>
+    /// An audit that could not finish: what failed and how to fix it on standard error, the JSON error object on standard
+    /// output for <c>--json</c> (never nothing), and <see cref="ExitCodes.AuditFailed"/>, so a script tells it from findings.
+    /// </summary>
+    private static async Task<int> FailAsync(CliContext context, ParseResult parseResult, string? form, Exception exception)
+    {
+        var failure = AuditFailure.From(exception);
+        await context.Error.WriteLineAsync($"error: the audit could not finish ({failure.Kind}): {failure.Message}").ConfigureAwait(false);
+        await context.Error.WriteLineAsync($"Fix: {failure.Fix}").ConfigureAwait(false);
+        if (parseResult.GetValue<bool>(CliOptions.VerboseName) && failure.Kind != "cancelled")
+        {
+            await context.Error.WriteLineAsync(exception.ToString()).ConfigureAwait(false);
+        }
+
+        if (form == "json")
+        {
+            await context.Output.WriteLineAsync(failure.ToJson()).ConfigureAwait(false);
+        }
+
+        return ExitCodes.AuditFailed;
     }
 }

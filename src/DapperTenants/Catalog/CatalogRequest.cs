@@ -17,4 +17,7 @@ internal sealed record CatalogRequest(string SettingName)
 
     /// <summary>Also read each column's quoted name, default and whether an index leads on it (not on the request path).</summary>
     public bool Details { get; init; }
+
+    /// <summary>Each catalog batch's timeout in seconds (0: no limit); <see langword="null"/> keeps the connection's Command Timeout (the audit's).</summary>
+    public int? CommandTimeout { get; init; }
 }
