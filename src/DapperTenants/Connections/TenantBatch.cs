@@ -21,7 +21,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
     private int? _timeout;
     private bool _disposed;
 
-    private ExecutionKit? _kit;
+    private KitLease _kit;
     private TenantExecution? _running;
     private (Npgsql.NpgsqlConnection Connection, int ProcessId)? _preparedOn;
 
@@ -133,7 +133,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
             _running = null;
             if (_disposed)
             {
-                ReturnKit();
+                _kit.Return();
             }
         }
     }
@@ -146,7 +146,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
             if (_running is null || _running.IsReleased)
             {
                 _running = null;
-                ReturnKit();
+                _kit.Return();
             }
         }
 
@@ -163,32 +163,6 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
         {
             return null;
         }
-    }
-
-    private void ReturnKit()
-    {
-        if (_kit is { } kit)
-        {
-            _kit = null;
-            kit.Pool.Return(kit);
-        }
-    }
-
-    /// <summary>The kit of <paramref name="connection"/>'s data source (a command may move to a connection of another data source).</summary>
-    private ExecutionKit Kit(TenantConnection connection)
-    {
-        var pool = connection.Source.Kits;
-        if (_kit is { } kit)
-        {
-            if (ReferenceEquals(kit.Pool, pool))
-            {
-                return kit;
-            }
-
-            ReturnKit();
-        }
-
-        return _kit = pool.Rent();
     }
 
     private TenantExecution CreateExecution()
@@ -226,7 +200,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
             // Closed but not disposed: that reader's Dispose may still reach the kit; take a fresh one.
             if (!running.IsReleased)
             {
-                _kit = null;
+                _kit.Abandon();
             }
 
             _running = null;
@@ -280,7 +254,7 @@ internal sealed class TenantBatch : DbBatch, ITenantStatementOwner
                 }
             }
         }
-        var kit = Kit(connection);
+        var kit = _kit.For(connection);
         var batch = kit.Batch;
         batch.Connection = connection.InnerConnection;
         batch.Transaction = transaction?.Inner;

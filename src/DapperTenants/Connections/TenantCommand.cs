@@ -35,7 +35,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
     private UpdateRowSource _updatedRowSource = UpdateRowSource.Both;
     private bool _disposed;
 
-    private ExecutionKit? _kit;
+    private KitLease _kit;
     private NpgsqlCommand? _multi;
     private TenantExecution? _running;
 
@@ -219,7 +219,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
             _running = null;
             if (_disposed)
             {
-                ReturnKit();
+                _kit.Return();
             }
         }
     }
@@ -234,37 +234,11 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
             if (_running is null || _running.IsReleased)
             {
                 _running = null;
-                ReturnKit();
+                _kit.Return();
             }
         }
 
         base.Dispose(disposing);
-    }
-
-    private void ReturnKit()
-    {
-        if (_kit is { } kit)
-        {
-            _kit = null;
-            kit.Pool.Return(kit);
-        }
-    }
-
-    /// <summary>The kit of <paramref name="connection"/>'s data source (a command may move to a connection of another data source).</summary>
-    private ExecutionKit Kit(TenantConnection connection)
-    {
-        var pool = connection.Source.Kits;
-        if (_kit is { } kit)
-        {
-            if (ReferenceEquals(kit.Pool, pool))
-            {
-                return kit;
-            }
-
-            ReturnKit();
-        }
-
-        return _kit = pool.Rent();
     }
 
     /// <summary>The checks, then one execution of what <see cref="Compose"/> filled in.</summary>
@@ -316,7 +290,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
     private NpgsqlBatch Batch(TenantConnection connection, TenantTransaction? transaction, bool carries)
     {
         ReadyStatement(connection);
-        var kit = Kit(connection);
+        var kit = _kit.For(connection);
         var batch = kit.Batch;
         batch.Connection = connection.InnerConnection;
         batch.Transaction = transaction?.Inner;
@@ -464,7 +438,7 @@ internal sealed class TenantCommand : DbCommand, ITenantStatementOwner
             // to a fresh one and leaves that kit to the garbage collector.
             if (!running.IsReleased)
             {
-                _kit = null;
+                _kit.Abandon();
             }
 
             _running = null;
