@@ -101,19 +101,7 @@ public sealed partial class TenantSchemaVerifier
     public TenantSchemaVerifier AddAssembly(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
-        Type?[] types;
-        try
-        {
-            types = assembly.GetTypes();
-        }
-        catch (ReflectionTypeLoadException ex)
-        {
-            types = ex.Types;
-        }
-
-        foreach (var type in types.OfType<Type>()
-            .Where(t => t.IsClass && t.GetCustomAttribute<RlsAttribute>(inherit: false) is not null)
-            .OrderBy(t => t.FullName, StringComparer.Ordinal))
+        foreach (var type in ModelScanner.RlsTypesOf(assembly))
         {
             Add(type);
         }

@@ -60,6 +60,24 @@ internal static class ModelScanner
     }
 
     /// <summary>The class name used in messages: namespace and enclosing classes, without generic arity.</summary>
+    /// <summary>Every <see cref="RlsAttribute"/> class of <paramref name="assembly"/>, in order of full name (types that fail to load are skipped).</summary>
+    public static IEnumerable<Type> RlsTypesOf(Assembly assembly)
+    {
+        Type?[] types;
+        try
+        {
+            types = assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            types = ex.Types;
+        }
+
+        return types.OfType<Type>()
+            .Where(t => t.IsClass && t.GetCustomAttribute<RlsAttribute>(inherit: false) is not null)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal);
+    }
+
     public static string ClassName(Type type)
     {
         var name = StripArity(type.Name);
