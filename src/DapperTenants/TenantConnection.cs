@@ -19,13 +19,14 @@ public abstract class TenantConnection : DbConnection
     private TenantTransaction? _transaction;
     private StateChangeEventHandler? _stateChange;
     private bool _enlisted;
+    private TenantContext _context;
 
     private protected TenantConnection(TenantDataSource source, Npgsql.NpgsqlConnection inner, string tenant)
     {
         Source = source;
         _inner = inner;
         Tenant = tenant;
-        Context = new TenantContext(this);
+        _context = new TenantContext(this);
         _enlisted = source.AutoEnlist && System.Transactions.Transaction.Current is not null;
     }
 
@@ -44,7 +45,7 @@ public abstract class TenantConnection : DbConnection
     internal TenantTransaction? ActiveTransaction => _transaction;
 
     /// <summary>Whether the next statement carries the tenant, and whether it took effect.</summary>
-    internal TenantContext Context { get; }
+    internal ref TenantContext Context => ref _context;
 
     /// <summary>
     /// Whether this lease's server session may serve a later lease without being reset: a pool without reset, multiplexing,
