@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using DapperTenants.Cli.Commands;
 using DapperTenants.Cli.Output;
 
@@ -32,8 +33,13 @@ internal static class CliApp
                 await error.WriteLineAsync("error: " + parseError.Message).ConfigureAwait(false);
             }
 
-            var command = parseResult.CommandResult.Command;
-            var usage = command == root ? Name : Name + " " + command.Name;
+            // The path as typed (dapper-tenants tenants create), so the hint works for a sub-command's sub-command too.
+            var usage = Name;
+            for (var result = parseResult.CommandResult; result is not null && result.Command != root; result = result.Parent as CommandResult)
+            {
+                usage = usage.Insert(Name.Length, " " + result.Command.Name);
+            }
+
             await error.WriteLineAsync($"Run '{usage} --help' for usage.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
@@ -58,6 +64,7 @@ internal static class CliApp
         root.Subcommands.Add(PolicyCommands.CreateApply(context));
         root.Subcommands.Add(PolicyCommands.CreateScript(context));
         root.Subcommands.Add(AuditCommand.Create(context));
+        root.Subcommands.Add(TenantsCommands.Create(context));
         return root;
     }
 }
