@@ -253,14 +253,18 @@ internal static class TenantsCommands
         foreach (var tenant in page.Tenants)
         {
             table.AddRow(
-                Markup.Escape(TenantOutput.Printable(tenant.Tenant)),
+                Cell(tenant.Tenant),
                 TenantOutput.StateName(tenant.State),
                 TenantOutput.Time(tenant.CreatedAt),
                 tenant.DisabledAt is { } at ? TenantOutput.Time(at) : string.Empty,
-                Markup.Escape(TenantOutput.Printable(tenant.DisabledReason ?? string.Empty)));
+                Cell(tenant.DisabledReason ?? string.Empty));
         }
 
         context.Write(table);
+
+        // A '|' in a value would split a Markdown row into more cells than the header has.
+        string Cell(string text) => Markup.Escape(context.IsTerminal ? TenantOutput.Printable(text) : TenantOutput.Printable(text).Replace("|", "\\|", StringComparison.Ordinal));
+
         var count = page.Tenants.Count == 1 ? $"1 {which}tenant" : $"{page.Tenants.Count} {which}tenants";
         context.Console.WriteLine(page.Next is null
             ? count + "."
