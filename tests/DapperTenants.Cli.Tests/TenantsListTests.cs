@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DapperTenants.Testing;
+using DapperTenants.Tests.Readme;
 using DapperTenants.Tests.Support;
 using Npgsql;
 
@@ -49,6 +50,29 @@ public partial class TenantsListTests
         var disabled = await List("--state", "disabled");
         Lines(disabled.Out)[^1].ShouldBe("1 disabled tenant.");
         (await List("--state", "purged")).Out.ShouldBe("No purged tenants in the registry." + Environment.NewLine);
+    }
+
+    [Test]
+    [NonParallelizable]
+    public async Task The_tenants_transcript_in_the_docs_is_a_run_of_the_commands()
+    {
+        await using var database = await RegistryAsync("cli_tenants_doc");
+        var transcript = new System.Text.StringBuilder();
+        async Task<CliRun> Step(string shown, params string[] args)
+        {
+            var run = await CliRun.RunAsync(["tenants", .. args, "--connection", database.OwnerConnectionString]);
+            transcript.Append("$ dapper-tenants tenants ").Append(shown).Append(" --connection \"$OWNER\"");
+            transcript.Append(run.ExitCode == 0 ? "\n" + run.Out : "; echo $?\n" + run.Err + run.ExitCode + "\n");
+            return run;
+        }
+
+        (await Step("create acme", "create", "acme")).ExitCode.ShouldBe(0);
+        (await Step("create globex", "create", "globex")).ExitCode.ShouldBe(0);
+        (await Step("disable globex --reason \"contract ended\"", "disable", "globex", "--reason", "contract ended")).ExitCode.ShouldBe(0);
+        (await Step("list", "list")).ExitCode.ShouldBe(0);
+        (await Step("create globex", "create", "globex")).ExitCode.ShouldBe(ExitCodes.TenantRefused);
+
+        ReadmeFile.ShouldMatch("tenants", transcript.ToString().Replace(Environment.NewLine, "\n", StringComparison.Ordinal), text => Times().Replace(text, "YYYY-MM-DD hh:mm:ssZ"));
     }
 
     [Test]
