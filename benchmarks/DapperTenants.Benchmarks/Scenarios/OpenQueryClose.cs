@@ -49,6 +49,10 @@ public class OpenQueryClose
     [Benchmark]
     public Task<Order?> TenantConnection_Session() => _lookups.TenantConnectionSessionAsync(NextKey());
 
+    /// <summary>The library's default in strict mode (<see cref="StrictBench"/>, 1,000 tenants registered). Target: ≤ 1.02× <see cref="TenantConnection_Transaction"/>.</summary>
+    [Benchmark]
+    public Task<Order?> Strict_TenantConnection() => _lookups.StrictTenantConnectionAsync(NextKey());
+
     [Benchmark]
     public Task<Order?> Raw_ExplicitWhere() => _lookups.ExplicitWhereAsync(NextKey());
 
