@@ -34,7 +34,8 @@ public static class StrictBench
     {
         await using var owner = NpgsqlDataSource.Create(ownerConnectionString);
         var plan = await new PolicyInstaller(owner).UseTenantRegistry().GrantTo(appRole).ApplyAsync();
-        foreach (var warning in plan.Warnings)
+        // This installer knows no [Rls] type, so it notes every policy in the database as unmapped: expected, not printed.
+        foreach (var warning in plan.Warnings.Where(w => !w.Contains("no [Rls] type maps the table", StringComparison.Ordinal)))
         {
             Console.WriteLine("// installer warning: " + warning);
         }
