@@ -17,13 +17,16 @@ internal static class CliApp
     /// <param name="output">Where results go (standard output).</param>
     /// <param name="error">Where errors go (standard error).</param>
     /// <param name="cancellationToken">Stops the command; it still cleans up what it created.</param>
-    /// <returns>0 on success, 1 on findings or failure, 2 on bad usage, 3 when the audit could not finish (see <see cref="ExitCodes"/>).</returns>
+    /// <returns>0 on success, 1 on findings or failure, 2 on bad usage, 3 when the audit could not finish, 4 when the tenant registry refused (see <see cref="ExitCodes"/>).</returns>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         var context = new CliContext(output, error);
         var root = BuildRoot(context);
-        var parseResult = root.Parse(args);
+
+        // No response files: System.CommandLine would read '@name' as a file of more arguments, so a tenant value such as
+        // '@acme' (tenants create @acme) would become whatever a file of that name holds, options included.
+        var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
         // Help and version clear the parse errors of the rest of the line; anything else with errors is bad usage.
         if (parseResult.Errors.Count > 0 && parseResult.Action is not { ClearsParseErrors: true })

@@ -251,6 +251,28 @@ public partial class TenantsCommandTests
         (await _registry.ExistsAsync(Evil)).ShouldBeTrue();
     }
 
+    [TestCase("@acme")]
+    [TestCase("-dash")]
+    [TestCase("ACME ")]
+    public async Task A_tenant_value_that_looks_like_a_file_or_an_option_is_stored_exactly(string tenant)
+    {
+        var run = await Tenants("create", tenant, "--json");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("tenant").GetString().ShouldBe(tenant);
+        (await _registry.ExistsAsync(tenant)).ShouldBeTrue();
+    }
+
+    [Test]
+    public async Task A_tenant_value_named_like_an_option_is_given_after_a_double_dash()
+    {
+        var run = await CliRun.RunAsync("tenants", "create", "--connection", _database.OwnerConnectionString, "--json", "--", "--json");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        (await _registry.ExistsAsync("--json")).ShouldBeTrue();
+    }
+
     [Test]
     public async Task Without_the_registry_a_command_says_how_to_install_it()
     {

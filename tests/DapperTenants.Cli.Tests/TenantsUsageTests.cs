@@ -83,6 +83,24 @@ public class TenantsUsageTests
     }
 
     [Test]
+    public async Task An_argument_starting_with_at_is_a_value_and_never_a_response_file()
+    {
+        // A response file would put its lines on the command line: here an option the command does not have (exit 2).
+        var file = Path.Combine(Path.GetTempPath(), "dapper-tenants-rsp-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(file, "--state\npurged\n");
+        try
+        {
+            var run = await CliRun.RunAsync("tenants", "create", "@" + file, "--connection", Nowhere);
+            run.ExitCode.ShouldBe(ExitCodes.Failure, run.ToString());
+            run.Err.ShouldStartWith("error: Failed to connect to 127.0.0.1:1", Case.Sensitive, "the value was taken as the tenant, so the command went on to connect");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
     public async Task A_connection_failure_exits_1_and_with_json_also_writes_the_error_object()
     {
         var run = await CliRun.RunAsync("tenants", "list", "--connection", Nowhere, "--json");
