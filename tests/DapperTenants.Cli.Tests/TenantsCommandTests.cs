@@ -192,6 +192,7 @@ public partial class TenantsCommandTests
         {
             json.RootElement.GetProperty("error").GetProperty("kind").GetString().ShouldBe("purged");
             json.RootElement.GetProperty("error").GetProperty("state").GetString().ShouldBe("purged");
+            json.RootElement.GetProperty("error").GetProperty("tenant").GetString().ShouldBe("purged_one");
         }
 
         disable.ExitCode.ShouldBe(4, disable.ToString());

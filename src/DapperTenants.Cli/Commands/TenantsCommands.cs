@@ -24,6 +24,10 @@ internal static class TenantsCommands
     /// </summary>
     private static readonly Func<CliContext, Command>[] SubCommands = [CreateList, CreateCreate, CreateDisable, CreateEnable];
 
+    /// <summary>The default <see cref="TenantOptions.RegistryRefreshInterval"/> as the notes print it, such as <c>5 s</c>.</summary>
+    private static readonly string DefaultRefresh =
+        new TenantOptions().RegistryRefreshInterval.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " s";
+
     /// <summary>The <c>tenants</c> verb with every sub-command of <see cref="SubCommands"/>.</summary>
     public static Command Create(CliContext context)
     {
@@ -57,9 +61,16 @@ internal static class TenantsCommands
     /// <see cref="ExitCodes.TenantRefused"/> for an unknown, duplicate or purged tenant, <see cref="ExitCodes.Usage"/> for a
     /// value the registry rejects, <see cref="ExitCodes.Failure"/> for anything else.
     /// </summary>
+    /// <param name="context">The run's writers.</param>
+    /// <param name="parseResult">The parsed command line.</param>
+    /// <param name="connection">The command's <see cref="Connection"/> option.</param>
+    /// <param name="json">The command's <see cref="Json"/> option.</param>
+    /// <param name="body">What the command does with the registry; returns the exit code.</param>
+    /// <param name="cancellationToken">Stops the command.</param>
+    /// <param name="tenant">The command's tenant argument, if it has one: named in the JSON error of a purged tenant.</param>
     public static Task<int> RunAsync(
         CliContext context, ParseResult parseResult, Option<string> connection, Option<bool> json,
-        Func<TenantRegistry, CancellationToken, Task<int>> body, CancellationToken cancellationToken) =>
+        Func<TenantRegistry, CancellationToken, Task<int>> body, CancellationToken cancellationToken, Argument<string>? tenant = null) =>
         CommandRunner.RunAsync(context, parseResult, async token =>
         {
             var connectionString = parseResult.GetRequiredValue(connection);
@@ -80,10 +91,11 @@ internal static class TenantsCommands
             {
                 return await RefuseAsync(context, asJson, "already-exists", AlreadyRegistered(e.Tenant ?? string.Empty, e.State), e.Tenant, e.State).ConfigureAwait(false);
             }
-            catch (InvalidOperationException e) when (e.GetType() == typeof(InvalidOperationException))
+            catch (InvalidOperationException e) when (e.GetType() == typeof(InvalidOperationException) && e.Message.Contains(" is purged", StringComparison.Ordinal))
             {
-                // The registry throws exactly this type for a purged tenant only (disable, enable); its message says so.
-                return await RefuseAsync(context, asJson, "purged", e.Message, null, TenantState.Purged).ConfigureAwait(false);
+                // What the registry throws for a purged tenant (disable, enable): exactly this type, and its message says so.
+                var value = tenant is null ? null : parseResult.GetValue(tenant);
+                return await RefuseAsync(context, asJson, "purged", e.Message, value, TenantState.Purged).ConfigureAwait(false);
             }
             catch (ArgumentException e)
             {
@@ -163,7 +175,7 @@ internal static class TenantsCommands
             return await WriteAsync(context, parseResult.GetValue(json), created,
                 $"Registered tenant '{TenantOutput.Printable(created.Tenant)}' (active, created {TenantOutput.Time(created.CreatedAt)}).",
                 "Data sources with RequireRegisteredTenant open it at once.").ConfigureAwait(false);
-        }, cancellationToken));
+        }, cancellationToken, tenant));
         return command;
     }
 
@@ -202,9 +214,9 @@ internal static class TenantsCommands
             // Disabling a disabled tenant changes nothing: its first reason and time stay, and the result shows them.
             var already = disabled.DisabledReason == given ? string.Empty : " It was already disabled: the first reason and time stay, nothing changed.";
             return await WriteAsync(context, parseResult.GetValue(json), disabled, first + already,
-                "Data sources with RequireRegisteredTenant refuse new connections for it within their RegistryRefreshInterval (5 s by default); "
+                $"Data sources with RequireRegisteredTenant refuse new connections for it within their RegistryRefreshInterval ({DefaultRefresh} by default); "
                 + "connections already open finish their lease.").ConfigureAwait(false);
-        }, cancellationToken));
+        }, cancellationToken, tenant));
         return command;
     }
 
@@ -220,8 +232,8 @@ internal static class TenantsCommands
             var enabled = await registry.EnableAsync(parseResult.GetRequiredValue(tenant), token).ConfigureAwait(false);
             return await WriteAsync(context, parseResult.GetValue(json), enabled,
                 $"Tenant '{TenantOutput.Printable(enabled.Tenant)}' is active.",
-                "Data sources with RequireRegisteredTenant open it again within their RegistryRefreshInterval (5 s by default).").ConfigureAwait(false);
-        }, cancellationToken));
+                $"Data sources with RequireRegisteredTenant open it again within their RegistryRefreshInterval ({DefaultRefresh} by default).").ConfigureAwait(false);
+        }, cancellationToken, tenant));
         return command;
     }
 
