@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using DapperTenants.Cli.Commands;
 using DapperTenants.Cli.Output;
 
@@ -16,13 +17,16 @@ internal static class CliApp
     /// <param name="output">Where results go (standard output).</param>
     /// <param name="error">Where errors go (standard error).</param>
     /// <param name="cancellationToken">Stops the command; it still cleans up what it created.</param>
-    /// <returns>0 on success, 1 on findings or failure, 2 on bad usage, 3 when the audit could not finish (see <see cref="ExitCodes"/>).</returns>
+    /// <returns>0 on success, 1 on findings or failure, 2 on bad usage, 3 when the audit could not finish, 4 when the tenant registry refused (see <see cref="ExitCodes"/>).</returns>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         var context = new CliContext(output, error);
         var root = BuildRoot(context);
-        var parseResult = root.Parse(args);
+
+        // No response files: System.CommandLine would read '@name' as a file of more arguments, so a tenant value such as
+        // '@acme' (tenants create @acme) would become whatever a file of that name holds, options included.
+        var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
         // Help and version clear the parse errors of the rest of the line; anything else with errors is bad usage.
         if (parseResult.Errors.Count > 0 && parseResult.Action is not { ClearsParseErrors: true })
@@ -32,8 +36,13 @@ internal static class CliApp
                 await error.WriteLineAsync("error: " + parseError.Message).ConfigureAwait(false);
             }
 
-            var command = parseResult.CommandResult.Command;
-            var usage = command == root ? Name : Name + " " + command.Name;
+            // The path as typed (dapper-tenants tenants create), so the hint works for a sub-command's sub-command too.
+            var usage = Name;
+            for (var result = parseResult.CommandResult; result is not null && result.Command != root; result = result.Parent as CommandResult)
+            {
+                usage = usage.Insert(Name.Length, " " + result.Command.Name);
+            }
+
             await error.WriteLineAsync($"Run '{usage} --help' for usage.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
@@ -58,6 +67,7 @@ internal static class CliApp
         root.Subcommands.Add(PolicyCommands.CreateApply(context));
         root.Subcommands.Add(PolicyCommands.CreateScript(context));
         root.Subcommands.Add(AuditCommand.Create(context));
+        root.Subcommands.Add(TenantsCommands.Create(context));
         return root;
     }
 }

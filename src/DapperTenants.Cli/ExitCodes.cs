@@ -17,4 +17,10 @@ internal static class ExitCodes
     /// unlike <see cref="Failure"/>, which the audit returns for error-severity findings.
     /// </summary>
     public const int AuditFailed = 3;
+
+    /// <summary>
+    /// The tenant registry refused the change: <c>tenants create</c> of a tenant it already holds, <c>tenants disable</c> or
+    /// <c>enable</c> of a tenant it does not hold or that is purged. Nothing changed; the message says which.
+    /// </summary>
+    public const int TenantRefused = 4;
 }

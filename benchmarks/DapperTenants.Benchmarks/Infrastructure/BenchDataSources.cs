@@ -34,6 +34,10 @@ public static class BenchDataSources
     public static TenantDataSource SignedTenants(bool autoPrepare, TenantContextScope scope = TenantContextScope.Transaction, Func<string, string>? route = null) =>
         TenantDataSource.Create(With(AppConnectionString, autoPrepare, route), options => SignedBench.Configure(options, scope));
 
+    /// <summary>The library in strict mode (<see cref="StrictBench"/>): only registered, active tenants open.</summary>
+    public static TenantDataSource StrictTenants(bool autoPrepare, TenantContextScope scope = TenantContextScope.Transaction, Func<string, string>? route = null) =>
+        TenantDataSource.Create(With(AppConnectionString, autoPrepare, route), options => StrictBench.Configure(options, scope));
+
     public static string With(string connectionString, bool autoPrepare, Func<string, string>? route = null)
     {
         var result = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = autoPrepare ? MaxAutoPrepare : 0 }.ConnectionString;

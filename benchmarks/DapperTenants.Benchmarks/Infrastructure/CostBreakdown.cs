@@ -56,6 +56,7 @@ internal static class CostBreakdown
             targets.Ratio("Scenario 1: TenantConnection ÷ hand-written set_config", 0.80, autoPrepare, rows, VariantSets.Ours, VariantSets.HandWritten);
             targets.Ratio("Scenario 1: TenantConnection ÷ role per tenant", 0.80, autoPrepare, rows, VariantSets.Ours, VariantSets.RolePerTenant);
             targets.Ratio("Scenario 1: signed ÷ unsigned TenantConnection", 1.05, autoPrepare, rows, VariantSets.Signed, VariantSets.Ours);
+            targets.Ratio("Scenario 1: strict registry ÷ TenantConnection", 1.02, autoPrepare, rows, VariantSets.Strict, VariantSets.Ours);
         }
 
         foreach (var autoPrepare in new[] { false, true })

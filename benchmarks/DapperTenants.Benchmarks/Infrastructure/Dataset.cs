@@ -18,7 +18,7 @@ public sealed class Dataset
     public const int CustomersPerTenant = 10;
 
     /// <summary>Bump when the schema or the data changes, so an existing benchmark database is rebuilt.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     public Dataset(int rows, int tenants, string rolePrefix)
     {

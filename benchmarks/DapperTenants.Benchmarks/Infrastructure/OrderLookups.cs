@@ -27,6 +27,7 @@ public sealed class OrderLookups : IAsyncDisposable
     private readonly TenantDataSource _transactionScope;
     private readonly TenantDataSource _sessionScope;
     private readonly TenantDataSource _signed;
+    private readonly TenantDataSource _strict;
     private readonly NpgsqlDataSource _recipe;
     private readonly NpgsqlDataSource _roles;
     private readonly NpgsqlDataSource _byHand;
@@ -42,6 +43,7 @@ public sealed class OrderLookups : IAsyncDisposable
         _transactionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Transaction, route);
         _sessionScope = BenchDataSources.Tenants(autoPrepare, TenantContextScope.Session, route);
         _signed = BenchDataSources.SignedTenants(autoPrepare, TenantContextScope.Transaction, route);
+        _strict = BenchDataSources.StrictTenants(autoPrepare, TenantContextScope.Transaction, route);
         _recipe = BenchDataSources.App(autoPrepare, route);
         _roles = BenchDataSources.App(autoPrepare, route);
         _byHand = BenchDataSources.App(autoPrepare, route);
@@ -95,6 +97,16 @@ public sealed class OrderLookups : IAsyncDisposable
     {
         await using var connection = await _signed.OpenAsync(key.Tenant);
         return await connection.QueryFirstOrDefaultAsync<Order>(SignedPolicySql, new { key.Id });
+    }
+
+    /// <summary>
+    /// The library's default in strict mode (<see cref="StrictBench"/>): the open admits only registered, active tenants;
+    /// the same statements and tables as <see cref="TenantConnectionAsync"/>, which it is compared with.
+    /// </summary>
+    public async Task<Order?> StrictTenantConnectionAsync(OrderKey key)
+    {
+        await using var connection = await _strict.OpenAsync(key.Tenant);
+        return await connection.QueryFirstOrDefaultAsync<Order>(PolicySql, new { key.Id });
     }
 
     /// <summary>The usual hand-written recipe: <c>set_config</c> as a command of its own, then the query (two round trips).</summary>
@@ -152,6 +164,13 @@ public sealed class OrderLookups : IAsyncDisposable
         return connection.QueryFirstOrDefault<Order>(SignedPolicySql, new { key.Id });
     }
 
+    /// <summary>The strict mode, synchronous.</summary>
+    public Order? StrictTenantConnection(OrderKey key)
+    {
+        using var connection = _strict.Open(key.Tenant);
+        return connection.QueryFirstOrDefault<Order>(PolicySql, new { key.Id });
+    }
+
     /// <summary>The hand-written recipe, synchronous.</summary>
     public Order? HandWritten(OrderKey key)
     {
@@ -206,10 +225,11 @@ public sealed class OrderLookups : IAsyncDisposable
         using var owner = _owner.OpenConnection();
         using var tenant = _transactionScope.Open(Dataset.Tenant(1));
         using var signed = _signed.Open(Dataset.Tenant(1));
+        using var strict = _strict.Open(Dataset.Tenant(1));
         using var byHand = _byHand.OpenConnection();
         using var recipe = _recipe.OpenConnection();
         using var roles = _roles.OpenConnection();
-        return new(owner.ProcessID, tenant.InnerConnection.ProcessID, signed.InnerConnection.ProcessID, byHand.ProcessID, recipe.ProcessID, roles.ProcessID);
+        return new(owner.ProcessID, tenant.InnerConnection.ProcessID, signed.InnerConnection.ProcessID, strict.InnerConnection.ProcessID, byHand.ProcessID, recipe.ProcessID, roles.ProcessID);
     }
 
     /// <summary>Opens <paramref name="connections"/> connections of every pool at once, so that the pools start full.</summary>
@@ -224,7 +244,7 @@ public sealed class OrderLookups : IAsyncDisposable
             }
         }
 
-        foreach (var source in new[] { _transactionScope, _sessionScope, _signed })
+        foreach (var source in new[] { _transactionScope, _sessionScope, _signed, _strict })
         {
             var open = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => source.OpenAsync(Dataset.Tenant(1)).AsTask()));
             foreach (var connection in open)
@@ -244,12 +264,27 @@ public sealed class OrderLookups : IAsyncDisposable
         await Verify.OrderLookupAsync("role per tenant", RolePerTenantAsync, Dataset, key);
         await Verify.OrderLookupAsync("same statements by hand", SameStatementsByHandAsync, Dataset, key);
         await Verify.OrderLookupAsync("TenantConnection (signed)", SignedTenantConnectionAsync, Dataset, key);
+        await Verify.OrderLookupAsync("TenantConnection (strict)", StrictTenantConnectionAsync, Dataset, key);
         Verify.OrderLookup("explicit WHERE, synchronous", ExplicitWhere, Dataset, key);
         Verify.OrderLookup("TenantConnection, synchronous", TenantConnection, Dataset, key);
         Verify.OrderLookup("TenantConnection (signed), synchronous", SignedTenantConnection, Dataset, key);
+        Verify.OrderLookup("TenantConnection (strict), synchronous", StrictTenantConnection, Dataset, key);
         Verify.OrderLookup("hand-written set_config, synchronous", HandWritten, Dataset, key);
         Verify.OrderLookup("role per tenant, synchronous", RolePerTenant, Dataset, key);
         Verify.OrderLookup("same statements by hand, synchronous", SameStatementsByHand, Dataset, key);
+
+        // The strict side measures the check only if the check is on: an unregistered tenant must not open.
+        var refused = false;
+        try
+        {
+            await using var unregistered = await _strict.OpenAsync(StrictBench.UnregisteredTenant);
+        }
+        catch (TenantNotFoundException)
+        {
+            refused = true;
+        }
+
+        Verify.That(refused, $"strict TenantConnection: the unregistered tenant '{StrictBench.UnregisteredTenant}' opened; RequireRegisteredTenant is not in effect.");
 
         await using var connection = await _roles.OpenConnectionAsync();
         var user = await connection.ExecuteScalarAsync<string>("select current_user");
@@ -263,6 +298,7 @@ public sealed class OrderLookups : IAsyncDisposable
         await _transactionScope.DisposeAsync();
         await _sessionScope.DisposeAsync();
         await _signed.DisposeAsync();
+        await _strict.DisposeAsync();
         await _recipe.DisposeAsync();
         await _roles.DisposeAsync();
         await _byHand.DisposeAsync();

@@ -53,6 +53,7 @@ internal static class Seeder
         await ExecuteAsync(ownerConnectionString, FillSql(dataset));
         await ExecuteAsync(ownerConnectionString, SecureSql(dataset));
         await SignedBench.InstallAsync(ownerConnectionString, app);
+        await StrictBench.InstallAsync(ownerConnectionString, app, dataset);
         foreach (var table in Tables)
         {
             // Freeze now so that no benchmark pays for hint bits or a first autovacuum on the bulk-loaded rows.

@@ -10,6 +10,7 @@ internal static class VariantSets
     public const string Floor = "Floor_SameStatementsByHand";
     public const string Ours = "TenantConnection_Transaction";
     public const string Signed = "Signed_TenantConnection";
+    public const string Strict = "Strict_TenantConnection";
     public const string Raw = "Raw_ExplicitWhere";
     public const string HandWritten = "HandWritten_SetConfig";
     public const string RolePerTenant = "RolePerTenant_SetRole";
@@ -28,6 +29,7 @@ internal static class VariantSets
         [
             .. core,
             new(Signed, i => lookups.SignedTenantConnection(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().SignedTenantConnection),
+            new(Strict, i => lookups.StrictTenantConnection(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().StrictTenantConnection),
             new(HandWritten, i => lookups.HandWritten(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().HandWritten),
             new(RolePerTenant, i => lookups.RolePerTenant(keys[i & 4095]) is not null, () => lookups.BackendProcessIds().RolePerTenant),
         ];

@@ -36,12 +36,14 @@ internal static class PolicyCommands
         var (assembly, connection, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Connection(ConnectionHelp), CliOptions.Setting(), CliOptions.GrantTo());
         var signing = new SigningOptions();
         var hardening = new HardeningOptions();
+        var registry = new RegistryOptions();
         var command = new Command(name, description)
         {
             assembly, connection, setting, grantTo,
         };
         signing.AddTo(command, include: false);
         hardening.AddTo(command);
+        registry.AddTo(command);
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
             using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
@@ -49,9 +51,9 @@ internal static class PolicyCommands
             await using (dataSource.ConfigureAwait(false))
             {
                 var renderer = new PlanRenderer(context);
-                renderer.WriteModel(app, parseResult.GetRequiredValue(setting), signing.KeyIdOf(parseResult));
-                var installer = hardening.Configure(
-                    CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult);
+                renderer.WriteModel(app, parseResult.GetRequiredValue(setting), signing.KeyIdOf(parseResult), registry.Describe(parseResult));
+                var installer = registry.Configure(hardening.Configure(
+                    CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult), parseResult);
                 return await run(installer, renderer, app, token).ConfigureAwait(false);
             }
         }, cancellationToken));
@@ -63,6 +65,7 @@ internal static class PolicyCommands
         var (assembly, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Setting(), CliOptions.GrantTo());
         var signing = new SigningOptions();
         var hardening = new HardeningOptions();
+        var registry = new RegistryOptions();
         var citus = new Option<bool>("--citus")
         {
             Description = "Write the DDL for a Citus cluster: policies without a sub-select, tables distributed by the tenant column "
@@ -75,6 +78,7 @@ internal static class PolicyCommands
         };
         signing.AddTo(command, include: true);
         hardening.AddTo(command);
+        registry.AddTo(command);
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
             using var app = AppAssembly.Load(parseResult.GetRequiredValue(assembly));
@@ -83,8 +87,8 @@ internal static class PolicyCommands
             var offline = NpgsqlDataSource.Create("Host=localhost");
             await using (offline.ConfigureAwait(false))
             {
-                var installer = hardening.Configure(
-                    CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult);
+                var installer = registry.Configure(hardening.Configure(
+                    CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult), parseResult);
                 if (parseResult.GetValue(citus))
                 {
                     installer.UseCitus();
@@ -115,7 +119,42 @@ internal static class PolicyCommands
         return signing.Configure(installer, parseResult);
     }
 
-    /// <summary>The signed context's options of plan, apply and script: a key from a variable or a file, its id, retirements.</summary>
+    /// <summary><c>--registry [create-if-missing]</c>: <see cref="PolicyInstaller.UseTenantRegistry(TenantRegistryAccess)"/>.</summary>
+    private sealed class RegistryOptions
+    {
+        private const string CreateIfMissing = "create-if-missing";
+
+        private readonly Option<string?> _registry = new("--registry")
+        {
+            Description = "Also install the tenant registry (dapper_tenants.tenants) that 'dapper-tenants tenants' manages and TenantOptions.RequireRegisteredTenant reads; "
+                + "the --grant-to role may only read it. With 'create-if-missing', also the SECURITY DEFINER function through which that role registers a missing tenant "
+                + "(TenantOptions.CreateIfMissing).",
+            Arity = ArgumentArity.ZeroOrOne,
+            HelpName = CreateIfMissing,
+        };
+
+        public void AddTo(Command command)
+        {
+            _registry.AcceptOnlyFromAmong(CreateIfMissing);
+            command.Options.Add(_registry);
+        }
+
+        /// <summary>How the model line names the registry, or <see langword="null"/> without <c>--registry</c>.</summary>
+        public string? Describe(ParseResult parseResult) => Access(parseResult) switch
+        {
+            null => null,
+            TenantRegistryAccess.CreateIfMissing => "tenant registry, create-if-missing",
+            _ => "tenant registry",
+        };
+
+        public PolicyInstaller Configure(PolicyInstaller installer, ParseResult parseResult) =>
+            Access(parseResult) is { } access ? installer.UseTenantRegistry(access) : installer;
+
+        private TenantRegistryAccess? Access(ParseResult parseResult) => parseResult.GetResult(_registry) is null
+            ? null
+            : parseResult.GetValue(_registry) == CreateIfMissing ? TenantRegistryAccess.CreateIfMissing : TenantRegistryAccess.ReadOnly;
+    }
+
     /// <summary><c>--harden</c> and <c>--keep-temporary</c>: <see cref="PolicyInstaller.Harden"/>.</summary>
     private sealed class HardeningOptions
     {
@@ -147,6 +186,7 @@ internal static class PolicyCommands
             parseResult.GetValue(_harden) ? installer.Harden(parseResult.GetValue(_keep) ?? []) : installer;
     }
 
+    /// <summary>The signed context's options of plan, apply and script: a key from a variable or a file, its id, retirements.</summary>
     private sealed class SigningOptions
     {
         private readonly Option<string?> _env = CliOptions.SigningKeyEnv();

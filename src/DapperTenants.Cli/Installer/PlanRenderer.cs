@@ -15,11 +15,12 @@ internal sealed class PlanRenderer
 
     private IAnsiConsole Console => _context.Console;
 
-    public void WriteModel(AppAssembly app, string setting, string? signingKeyId = null)
+    public void WriteModel(AppAssembly app, string setting, string? signingKeyId = null, string? registry = null)
     {
         var names = string.Join(", ", app.RlsTypes.Select(t => t.Name));
         var signed = signingKeyId is null ? string.Empty : $", signed context with key [bold]{Markup.Escape(signingKeyId)}[/]";
-        Console.MarkupLine($"[bold]{app.RlsTypes.Count}[/] [[Rls]] types in [bold]{Markup.Escape(app.FileName)}[/]: {Markup.Escape(names)} (setting [bold]{Markup.Escape(setting)}[/]{signed})");
+        var registered = registry is null ? string.Empty : ", " + Markup.Escape(registry);
+        Console.MarkupLine($"[bold]{app.RlsTypes.Count}[/] [[Rls]] types in [bold]{Markup.Escape(app.FileName)}[/]: {Markup.Escape(names)} (setting [bold]{Markup.Escape(setting)}[/]{signed}{registered})");
     }
 
     /// <summary>Runs <paramref name="work"/> under a spinner on a terminal, or after one plain line otherwise.</summary>
