@@ -35,11 +35,20 @@ internal static partial class CatalogReader
         order by 2, 1
         """;
 
+    // pg_depend records a dependency on a table's columns both for a view that reads the table and for one that only
+    // uses its row type (the columns of a function returning SETOF the table, (f()).tenant_id): the view reads the
+    // table only when the table is in a range table of its rule (":rtekind 0 :relid <oid> ", RTE_RELATION, in the
+    // stored tree; a name in that tree cannot hold the text, as spaces in names are escaped). A function called from a
+    // view runs with the caller's rights, not the view owner's: the function is judged on its own (DT042).
+    // The last column: the roles other than the owner granted SELECT on the view (PUBLIC as 0).
     private const string ViewsSql = """
         select distinct format('%I.%I', vn.nspname, v.relname), v.relkind = 'm', pg_get_userbyid(v.relowner)::text,
                vo.rolsuper or vo.rolbypassrls,
                coalesce((select lower(o.option_value) from pg_options_to_table(v.reloptions) o where o.option_name = 'security_invoker'), 'false'),
-               t.oid, pg_has_role(v.relowner, t.relowner, 'USAGE')
+               t.oid, pg_has_role(v.relowner, t.relowner, 'USAGE'),
+               array(select distinct case when a.grantee = 0 then 'PUBLIC' else quote_ident(pg_get_userbyid(a.grantee)) end
+                     from aclexplode(coalesce(v.relacl, acldefault('r', v.relowner))) a
+                     where a.privilege_type = 'SELECT' and a.grantee <> v.relowner order by 1)
         from pg_depend d
         join pg_rewrite rw on rw.oid = d.objid
         join pg_class v on v.oid = rw.ev_class
@@ -48,19 +57,39 @@ internal static partial class CatalogReader
         join pg_class t on t.oid = d.refobjid and t.oid = any($1::oid[])
         where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass
           and v.oid <> t.oid and v.relkind in ('v', 'm')
+          and strpos(rw.ev_action::text, ':rtekind 0 :relid ' || t.oid::text || ' ') > 0
         order by 1, 6
         """;
 
-    // The tables each function's owner acts as the owner of come from FunctionOwnersSql, once per owner.
+    // Every function and procedure outside the system schemas and extensions, with its body: the audit follows the
+    // calls of a SECURITY DEFINER function into the functions it calls (FunctionReads). A SQL-standard body is read
+    // from its stored tree: the relations of its range tables and the functions it calls. The tables each SECURITY
+    // DEFINER function's owner acts as the owner of come from FunctionOwnersSql, once per owner.
     private const string FunctionsSql = """
-        select format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), pg_get_userbyid(p.proowner)::text,
-               o.rolsuper or o.rolbypassrls, p.proowner
+        select p.oid, format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), n.nspname::text, p.proname::text,
+               pg_get_userbyid(p.proowner)::text, o.rolsuper or o.rolbypassrls, p.prosecdef, p.proowner, l.lanname::text,
+               case when p.prosqlbody is null then coalesce(p.prosrc, '') else '' end, p.prosqlbody is not null,
+               array(select distinct m[1]::oid from regexp_matches(p.prosqlbody::text, ':rtekind 0 :relid (\d+) ', 'g') m),
+               array(select distinct m[1]::oid from regexp_matches(p.prosqlbody::text, ':funcid (\d+) ', 'g') m)
         from pg_proc p
         join pg_namespace n on n.oid = p.pronamespace
         join pg_roles o on o.oid = p.proowner
-        where p.prosecdef and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+        join pg_language l on l.oid = p.prolang
+        where p.prokind in ('f', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
           and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
-        order by 1
+        order by 2
+        """;
+
+    // Partitions without Row-Level Security (of the model's tables, $4) and the roles other than their owner granted a
+    // privilege on the partition itself: a query that names the partition checks those, not the parent's.
+    private const string PartitionGrantsSql = """
+        select c.oid, case when a.grantee = 0 then 'PUBLIC' else quote_ident(pg_get_userbyid(a.grantee)) end,
+               array_agg(a.privilege_type::text order by array_position(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'], a.privilege_type::text))
+        from pg_class c cross join lateral aclexplode(c.relacl) a
+        where c.oid = any($4::oid[]) and c.relispartition and not c.relrowsecurity and c.relacl is not null
+          and a.grantee <> c.relowner and a.privilege_type in ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+        group by c.oid, 2
+        order by 1, 2
         """;
 
     // $2: tables with Row-Level Security that do not force it. Per owner of a SECURITY DEFINER function, those whose owner
@@ -177,6 +206,7 @@ internal static partial class CatalogReader
                 var owners = await ReadSetAsync(reader, ReadFunctionOwner, cancellationToken).ConfigureAwait(false);
                 var functions = Functions(definers, owners);
                 var others = await ReadSetAsync(reader, ReadOtherTable, cancellationToken).ConfigureAwait(false);
+                var partitionGrants = await ReadSetAsync(reader, ReadPartitionGrant, cancellationToken).ConfigureAwait(false);
                 AuditCatalog.AppLogin? login = null;
                 if (knownRole is not null)
                 {
@@ -187,7 +217,7 @@ internal static partial class CatalogReader
                     login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
                 }
 
-                return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others };
+                return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
             }
         }
     }
@@ -213,6 +243,7 @@ internal static partial class CatalogReader
         var views = ReadSet(objectReader, ReadView);
         var functions = Functions(ReadSet(objectReader, ReadFunction), ReadSet(objectReader, ReadFunctionOwner));
         var others = ReadSet(objectReader, ReadOtherTable);
+        var partitionGrants = ReadSet(objectReader, ReadPartitionGrant);
         AuditCatalog.AppLogin? login = null;
         if (knownRole is not null)
         {
@@ -223,7 +254,7 @@ internal static partial class CatalogReader
             login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
         }
 
-        return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others };
+        return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
     }
 
     private static NpgsqlBatch CreateAuditHead(NpgsqlConnection connection, CatalogRequest request, string? appRole)
@@ -262,8 +293,8 @@ internal static partial class CatalogReader
         }
 
         foreach (var sql in knownRole is null
-            ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql }
-            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql, RoleChainsSql])
+            ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql }
+            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql, RoleChainsSql])
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.AddRange(Parameters());
@@ -275,7 +306,7 @@ internal static partial class CatalogReader
 
     private static AuditCatalog Audit(
         AuditHead head, CatalogTables tables, List<AuditCatalog.ForeignKey> foreignKeys, List<AuditCatalog.DependentView> views,
-        List<AuditCatalog.DefinerFunction> functions, AuditCatalog.AppLogin? login) =>
+        List<AuditCatalog.Function> functions, AuditCatalog.AppLogin? login) =>
         new(head.Server.Database, head.Server.QuotedDatabase, head.Server.VersionNum, head.Server.Version, head.Server.Signed, tables, foreignKeys, views, functions, login);
 
     private static AuditCatalog.AppLogin? MissingLogin(string? appRole) => appRole is null
@@ -304,19 +335,25 @@ internal static partial class CatalogReader
         new(r.GetString(0), r.GetString(1), r.GetFieldValue<uint>(2), r.GetFieldValue<int[]>(3));
 
     private static AuditCatalog.DependentView ReadView(NpgsqlDataReader r) =>
-        new(r.GetString(0), r.GetBoolean(1), r.GetString(2), r.GetBoolean(3), IsOn(r.GetString(4)), r.GetFieldValue<uint>(5), r.GetBoolean(6));
+        new(r.GetString(0), r.GetBoolean(1), r.GetString(2), r.GetBoolean(3), IsOn(r.GetString(4)), r.GetFieldValue<uint>(5), r.GetBoolean(6))
+        {
+            Readers = r.GetFieldValue<string[]>(7),
+        };
 
-    private static (string Signature, string Owner, bool OwnerBypassesRls, uint OwnerOid) ReadFunction(NpgsqlDataReader r) =>
-        (r.GetString(0), r.GetString(1), r.GetBoolean(2), r.GetFieldValue<uint>(3));
+    private static (AuditCatalog.Function Function, uint OwnerOid) ReadFunction(NpgsqlDataReader r) =>
+        (new(r.GetFieldValue<uint>(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetBoolean(5), r.GetBoolean(6), r.GetString(8),
+            r.GetString(9), r.GetBoolean(10), r.GetFieldValue<uint[]>(11), r.GetFieldValue<uint[]>(12), []), r.GetFieldValue<uint>(7));
+
+    private static AuditCatalog.PartitionGrant ReadPartitionGrant(NpgsqlDataReader r) =>
+        new(r.GetFieldValue<uint>(0), r.GetString(1), r.GetFieldValue<string[]>(2));
 
     private static (uint Owner, uint[] Tables) ReadFunctionOwner(NpgsqlDataReader r) => (r.GetFieldValue<uint>(0), r.GetFieldValue<uint[]>(1));
 
     // Functions of one owner share its table list: the catalog grows with functions plus tables, not their product.
-    private static List<AuditCatalog.DefinerFunction> Functions(
-        List<(string Signature, string Owner, bool OwnerBypassesRls, uint OwnerOid)> functions, List<(uint Owner, uint[] Tables)> owners)
+    private static List<AuditCatalog.Function> Functions(List<(AuditCatalog.Function Function, uint OwnerOid)> functions, List<(uint Owner, uint[] Tables)> owners)
     {
         var tablesOf = owners.ToDictionary(o => o.Owner, o => (IReadOnlyList<uint>)o.Tables);
-        return [.. functions.Select(f => new AuditCatalog.DefinerFunction(f.Signature, f.Owner, f.OwnerBypassesRls, tablesOf.GetValueOrDefault(f.OwnerOid, [])))];
+        return [.. functions.Select(f => f.Function.SecurityDefiner ? f.Function with { UnforcedTablesOwned = tablesOf.GetValueOrDefault(f.OwnerOid, []) } : f.Function)];
     }
 
     private static AuditCatalog.TablePrivileges ReadPrivileges(NpgsqlDataReader r) =>
