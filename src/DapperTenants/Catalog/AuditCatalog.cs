@@ -73,7 +73,15 @@ internal sealed record AuditCatalog(
     /// <param name="IsSuperuser">The role is a superuser.</param>
     /// <param name="BypassesRls">The role has BYPASSRLS.</param>
     /// <param name="CanCreateRole">The role has CREATEROLE.</param>
-    internal sealed record RoleChain(string Name, IReadOnlyList<string> Path, bool IsSuperuser, bool BypassesRls, bool CanCreateRole);
+    internal sealed record RoleChain(string Name, IReadOnlyList<string> Path, bool IsSuperuser, bool BypassesRls, bool CanCreateRole)
+    {
+        /// <summary>
+        /// The login can SET ROLE to it, and so take its attributes (SUPERUSER, BYPASSRLS, CREATEROLE are never inherited).
+        /// Always up to PostgreSQL 15; from 16 only through grants WITH SET (or ADMIN) all along the chain; otherwise the
+        /// chain only passes on the role's rights (INHERIT).
+        /// </summary>
+        public bool CanSetRole { get; init; } = true;
+    }
 
     /// <summary>A table with Row-Level Security and policies but no tenant column: isolated, if at all, by another scheme.</summary>
     internal sealed record OtherTable(string Name, IReadOnlyList<string> Policies);

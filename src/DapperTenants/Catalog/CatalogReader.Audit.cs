@@ -106,7 +106,10 @@ internal static partial class CatalogReader
         group by o.proowner
         """;
 
-    // $3: the app role, known to exist. MEMBER, not USAGE: a member without INHERIT can still SET ROLE to the owner and skip the policies.
+    // $3: the app role, known to exist. Up to PostgreSQL 15, MEMBER, not USAGE: a member without INHERIT can still SET
+    // ROLE to the owner and skip the policies. From 16 a grant says whether it allows SET ROLE and whether it inherits:
+    // MEMBER counts grants that allow neither, so USAGE (inherits) or SET is asked, and the chains (RoleChains16Sql)
+    // add a SET ROLE to a role that inherits the owner's rights.
     private const string PrivilegesSql = """
         select t.oid, pg_has_role($3::text::name, t.relowner, 'MEMBER'),
                has_table_privilege($3::text::name, t.oid, 'TRUNCATE'), has_any_column_privilege($3::text::name, t.oid, 'REFERENCES'),
@@ -123,8 +126,9 @@ internal static partial class CatalogReader
           and exists (select from unnest(p.polroles) r where r <> 0 and pg_has_role($3::text::name, r, 'USAGE'))
         """;
 
-    // $3: the app role. Every role it reaches through pg_auth_members (a member can SET ROLE to it whatever INHERIT
-    // says), by its shortest chain; the login itself when it has CREATEROLE.
+    // $3: the app role. Every role it reaches through pg_auth_members (up to PostgreSQL 15 a member can SET ROLE to it
+    // whatever INHERIT says), by its shortest chain; the login itself when it has CREATEROLE. The last column: the login
+    // can SET ROLE to it (always up to 15).
     private const string RoleChainsSql = """
         with recursive chain(oid, path) as (
             select r.oid, array[r.rolname::text] from pg_roles r where r.rolname = $3
@@ -134,10 +138,40 @@ internal static partial class CatalogReader
             join pg_auth_members m on m.member = c.oid
             join pg_roles g on g.oid = m.roleid
             where not g.rolname::text = any(c.path))
-        select distinct on (c.oid) g.rolname::text, c.path, g.rolsuper, g.rolbypassrls, g.rolcreaterole
+        select distinct on (c.oid) g.rolname::text, c.path, g.rolsuper, g.rolbypassrls, g.rolcreaterole, true
         from chain c join pg_roles g on g.oid = c.oid
         where cardinality(c.path) > 1 or g.rolcreaterole
         order by c.oid, cardinality(c.path)
+        """;
+
+    // PostgreSQL 16+: each grant says whether the member may SET ROLE to the role (set_option) and whether it uses the
+    // role's rights without it (inherit_option); ADMIN OPTION lets the member grant itself both. A grant with none of
+    // the three is no path. A chain is usable as SET ROLE steps followed by inheriting steps (SET ROLE b, then b
+    // inherits c's rights); attributes (SUPERUSER, BYPASSRLS, CREATEROLE) are never inherited, so they need a chain of
+    // SET ROLE steps (can_set). Prefers such a chain, then the shortest.
+    private const string RoleChains16Sql = """
+        with recursive chain(oid, path, can_set) as (
+            select r.oid, array[r.rolname::text], true from pg_roles r where r.rolname = $3
+            union all
+            select m.roleid, c.path || g.rolname::text, c.can_set and (m.set_option or m.admin_option)
+            from chain c
+            join pg_auth_members m on m.member = c.oid
+            join pg_roles g on g.oid = m.roleid
+            where not g.rolname::text = any(c.path)
+              and (m.inherit_option or m.admin_option or (c.can_set and m.set_option)))
+        select distinct on (c.oid) g.rolname::text, c.path, g.rolsuper, g.rolbypassrls, g.rolcreaterole, c.can_set
+        from chain c join pg_roles g on g.oid = c.oid
+        where cardinality(c.path) > 1 or g.rolcreaterole
+        order by c.oid, c.can_set desc, cardinality(c.path)
+        """;
+
+    private const string Privileges16Sql = """
+        select t.oid, pg_has_role($3::text::name, t.relowner, 'USAGE') or pg_has_role($3::text::name, t.relowner, 'SET'),
+               has_table_privilege($3::text::name, t.oid, 'TRUNCATE'), has_any_column_privilege($3::text::name, t.oid, 'REFERENCES'),
+               has_table_privilege($3::text::name, t.oid, 'TRIGGER')
+        from pg_class t
+        where t.oid = any($1::oid[])
+        order by 1
         """;
 
     // Tables with Row-Level Security and policies that are not in the model (no tenant column); $4: the model's tables.
@@ -194,7 +228,7 @@ internal static partial class CatalogReader
         }
 
         var knownRole = head.Role.Count > 0 ? appRole : null;
-        var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout);
+        var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout, head.Server.VersionNum);
         await using (objects.ConfigureAwait(false))
         {
             var reader = await objects.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -214,7 +248,7 @@ internal static partial class CatalogReader
                     var applying = await ReadSetAsync(reader, r => r.GetFieldValue<uint>(0), cancellationToken).ConfigureAwait(false);
                     var hardening = (await ReadSetAsync(reader, ReadHardening, cancellationToken).ConfigureAwait(false))[0];
                     var chains = await ReadSetAsync(reader, ReadRoleChain, cancellationToken).ConfigureAwait(false);
-                    login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
+                    login = Login(knownRole, head.Role[0], ThroughChains(privileges, chains, tables), applying, hardening) with { Chains = chains };
                 }
 
                 return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
@@ -237,7 +271,7 @@ internal static partial class CatalogReader
         }
 
         var knownRole = head.Role.Count > 0 ? appRole : null;
-        using var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout);
+        using var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout, head.Server.VersionNum);
         using var objectReader = objects.ExecuteReader();
         var foreignKeys = ReadSet(objectReader, ReadForeignKey);
         var views = ReadSet(objectReader, ReadView);
@@ -251,7 +285,7 @@ internal static partial class CatalogReader
             var applying = ReadSet(objectReader, r => r.GetFieldValue<uint>(0));
             var hardening = ReadSet(objectReader, ReadHardening)[0];
             var chains = ReadSet(objectReader, ReadRoleChain);
-            login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
+            login = Login(knownRole, head.Role[0], ThroughChains(privileges, chains, tables), applying, hardening) with { Chains = chains };
         }
 
         return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
@@ -276,8 +310,9 @@ internal static partial class CatalogReader
         return batch;
     }
 
-    private static NpgsqlBatch CreateAuditObjects(NpgsqlConnection connection, CatalogTables tables, string? knownRole, int? timeout)
+    private static NpgsqlBatch CreateAuditObjects(NpgsqlConnection connection, CatalogTables tables, string? knownRole, int? timeout, int versionNum)
     {
+        var (privilegesSql, chainsSql) = versionNum >= 160000 ? (Privileges16Sql, RoleChains16Sql) : (PrivilegesSql, RoleChainsSql);
         var rls = tables.Tables.Where(t => t.RowSecurity).Select(t => t.Oid).ToArray();
         var unforced = tables.Tables.Where(t => t.RowSecurity && !t.ForceRowSecurity).Select(t => t.Oid).ToArray();
         var all = tables.Tables.Select(t => t.Oid).ToArray();
@@ -294,7 +329,7 @@ internal static partial class CatalogReader
 
         foreach (var sql in knownRole is null
             ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql }
-            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql, RoleChainsSql])
+            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql, privilegesSql, PoliciesApplyingSql, HardeningSql, chainsSql])
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.AddRange(Parameters());
@@ -308,6 +343,16 @@ internal static partial class CatalogReader
         AuditHead head, CatalogTables tables, List<AuditCatalog.ForeignKey> foreignKeys, List<AuditCatalog.DependentView> views,
         List<AuditCatalog.Function> functions, AuditCatalog.AppLogin? login) =>
         new(head.Server.Database, head.Server.QuotedDatabase, head.Server.VersionNum, head.Server.Version, head.Server.Signed, tables, foreignKeys, views, functions, login);
+
+    // A chain reaches every role the login may act as (on PostgreSQL 16+, only through grants that allow SET ROLE or
+    // inherit): one that reaches a table's owner acts as the owner, also where pg_has_role cannot tell (16+: SET ROLE to a
+    // role that inherits the owner's rights).
+    private static List<AuditCatalog.TablePrivileges> ThroughChains(
+        List<AuditCatalog.TablePrivileges> privileges, List<AuditCatalog.RoleChain> chains, CatalogTables tables)
+    {
+        var reached = chains.Where(c => c.Path.Count > 1).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return [.. privileges.Select(p => p.ActsAsOwner || !reached.Contains(tables.Find(p.TableOid)?.Owner ?? string.Empty) ? p : p with { ActsAsOwner = true })];
+    }
 
     private static AuditCatalog.AppLogin? MissingLogin(string? appRole) => appRole is null
         ? null
@@ -360,7 +405,7 @@ internal static partial class CatalogReader
         new(r.GetFieldValue<uint>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
 
     private static AuditCatalog.RoleChain ReadRoleChain(NpgsqlDataReader r) =>
-        new(r.GetString(0), r.GetFieldValue<string[]>(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
+        new(r.GetString(0), r.GetFieldValue<string[]>(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4)) { CanSetRole = r.GetBoolean(5) };
 
     private static AuditCatalog.OtherTable ReadOtherTable(NpgsqlDataReader r) =>
         new(r.GetString(0), [.. r.GetFieldValue<string?[]>(1).OfType<string>()]);
