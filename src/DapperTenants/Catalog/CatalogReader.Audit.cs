@@ -210,7 +210,7 @@ internal static partial class CatalogReader
 
     /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
     public static async Task<AuditCatalog> ReadForAuditAsync(
-        NpgsqlConnection connection, CatalogRequest request, string? appRole, CancellationToken cancellationToken)
+        NpgsqlConnection connection, CatalogRequest request, string? appRole, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         AuditHead head;
         CatalogTables tables;
@@ -228,6 +228,7 @@ internal static partial class CatalogReader
         }
 
         var knownRole = head.Role.Count > 0 ? appRole : null;
+        progress?.Report(ReadingObjects(tables));
         var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout, head.Server.VersionNum);
         await using (objects.ConfigureAwait(false))
         {
@@ -257,7 +258,7 @@ internal static partial class CatalogReader
     }
 
     /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
-    public static AuditCatalog ReadForAudit(NpgsqlConnection connection, CatalogRequest request, string? appRole)
+    public static AuditCatalog ReadForAudit(NpgsqlConnection connection, CatalogRequest request, string? appRole, IProgress<string>? progress = null)
     {
         AuditHead head;
         CatalogTables tables;
@@ -271,6 +272,7 @@ internal static partial class CatalogReader
         }
 
         var knownRole = head.Role.Count > 0 ? appRole : null;
+        progress?.Report(ReadingObjects(tables));
         using var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout, head.Server.VersionNum);
         using var objectReader = objects.ExecuteReader();
         var foreignKeys = ReadSet(objectReader, ReadForeignKey);
@@ -290,6 +292,9 @@ internal static partial class CatalogReader
 
         return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
     }
+
+    private static string ReadingObjects(CatalogTables tables) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"audit 2/3: reading the views, functions, partitions and grants around {tables.Tables.Count:N0} tenant tables");
 
     private static NpgsqlBatch CreateAuditHead(NpgsqlConnection connection, CatalogRequest request, string? appRole)
     {
