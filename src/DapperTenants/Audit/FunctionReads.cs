@@ -18,6 +18,7 @@ internal sealed class FunctionReads
     private readonly HashSet<uint> _rls;
     private readonly Dictionary<uint, Reads> _done = [];
     private readonly HashSet<uint> _inProgress = [];
+    private int _cycles;
 
     public FunctionReads(IReadOnlyList<AuditCatalog.Function> functions, CatalogTables tables)
     {
@@ -42,10 +43,13 @@ internal sealed class FunctionReads
 
         if (!_inProgress.Add(function.Oid))
         {
-            // A recursive call: its reads are being collected further up.
+            // A recursive call: its reads are being collected further up. What is computed until then misses them, so
+            // it is not remembered (the root of the cycle is, once complete).
+            _cycles++;
             return new Reads(new HashSet<uint>(), null);
         }
 
+        var cyclesBefore = _cycles;
         var (tables, callees, opaque) = Own(function);
         foreach (var callee in callees)
         {
@@ -54,13 +58,19 @@ internal sealed class FunctionReads
                 break;
             }
 
-            var reads = Of(callee);
-            tables.UnionWith(reads.Tables);
-            opaque = reads.Opaque is null ? null : $"it calls {callee.Signature}, and {reads.Opaque}";
+            var called = Of(callee);
+            tables.UnionWith(called.Tables);
+            opaque = called.Opaque is null ? null : $"it calls {callee.Signature}, and {called.Opaque}";
         }
 
         _inProgress.Remove(function.Oid);
-        return _done[function.Oid] = new Reads(tables, opaque);
+        var reads = new Reads(tables, opaque);
+        if (_cycles == cyclesBefore || _inProgress.Count == 0)
+        {
+            _done[function.Oid] = reads;
+        }
+
+        return reads;
     }
 
     private (HashSet<uint> Tables, List<AuditCatalog.Function> Callees, string? Opaque) Own(AuditCatalog.Function function)
