@@ -37,8 +37,9 @@ public sealed class TenantAudit
     /// <returns>The report; <see cref="AuditReport.HasErrors"/> when isolation is broken somewhere.</returns>
     public AuditReport Run()
     {
+        _options.Progress?.Report(ReadingTables);
         using var connection = _dataSource.OpenConnection();
-        var catalog = CatalogReader.ReadForAudit(connection, Request(), AppRole());
+        var catalog = CatalogReader.ReadForAudit(connection, Request(), AppRole(), _options.Progress);
         return Report(catalog);
     }
 
@@ -47,10 +48,11 @@ public sealed class TenantAudit
     /// <returns>The report; <see cref="AuditReport.HasErrors"/> when isolation is broken somewhere.</returns>
     public async Task<AuditReport> RunAsync(CancellationToken cancellationToken = default)
     {
+        _options.Progress?.Report(ReadingTables);
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var catalog = await CatalogReader.ReadForAuditAsync(connection, Request(), AppRole(), cancellationToken).ConfigureAwait(false);
+            var catalog = await CatalogReader.ReadForAuditAsync(connection, Request(), AppRole(), _options.Progress, cancellationToken).ConfigureAwait(false);
             return Report(catalog);
         }
     }
@@ -75,8 +77,13 @@ public sealed class TenantAudit
         return (new PoolSettings(builder.Pooling, builder.NoResetOnClose, builder.Multiplexing), builder.Username);
     }
 
+    private const string ReadingTables = "audit 1/3: reading the tables, their policies and the app role";
+
     private AuditReport Report(AuditCatalog catalog)
     {
+        _options.Progress?.Report(string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"audit 3/3: judging {catalog.Tables.Tables.Count:N0} tenant tables, {catalog.Views.Select(v => v.Name).Distinct().Count():N0} views, {catalog.Functions.Count:N0} functions"));
         var today = DateOnly.FromDateTime(_options.TimeProvider.GetUtcNow().UtcDateTime);
         var findings = AuditRules.Evaluate(new AuditInput(catalog, _options.TenantColumns, today, Pool()?.Settings))
             .Where(f => !_options.IgnoredCodes.Contains(f.Code))

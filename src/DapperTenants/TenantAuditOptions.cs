@@ -49,6 +49,13 @@ public sealed class TenantAuditOptions
     /// <summary>The default <see cref="TenantColumns"/>: <c>tenant</c>, <c>tenant_id</c>.</summary>
     public static IReadOnlyList<string> DefaultTenantColumns { get; } = ["tenant", "tenant_id"];
 
+    /// <summary>
+    /// Receives one short line as each step of a run begins (reading the tables, reading what reaches them, judging),
+    /// for a progress display; <see langword="null"/> (the default) for none. Called on the thread running the audit,
+    /// before the step, never after the run returns.
+    /// </summary>
+    public IProgress<string>? Progress { get; set; }
+
     internal TenantAuditOptions Validated(string parameterName)
     {
         TenantOptions.ValidateSettingName(SettingName, parameterName);
@@ -82,6 +89,7 @@ public sealed class TenantAuditOptions
             IgnoredCodes = IgnoredCodes.ToHashSet(StringComparer.Ordinal),
             TimeProvider = TimeProvider,
             CommandTimeout = CommandTimeout,
+            Progress = Progress,
         };
     }
 }

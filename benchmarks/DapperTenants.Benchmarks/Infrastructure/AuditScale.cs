@@ -68,6 +68,27 @@ internal static class AuditScale
                 $"auditscale ({state}): {AuditScaleCatalog.Relations(units):N0} relations, median {times[times.Count / 2]:F2} s over {runs} run(s) (target < 10 s)"));
         }
 
+        // The rules alone (no I/O) on the catalog as read once: what judging and writing the findings' texts cost.
+        await using (var connection = await owner.OpenConnectionAsync())
+        {
+            var request = new Catalog.CatalogRequest(TenantOptions.DefaultSettingName) { TenantColumnHints = TenantAuditOptions.DefaultTenantColumns, Details = true, CommandTimeout = 0 };
+            var catalog = await Catalog.CatalogReader.ReadForAuditAsync(connection, request, database.AppRole, progress: null, CancellationToken.None);
+            var input = new Audit.AuditInput(catalog, TenantAuditOptions.DefaultTenantColumns, DateOnly.FromDateTime(DateTime.UtcNow));
+            var times = new List<double>();
+            long characters = 0;
+            for (var run = 1; run <= Math.Max(5, runs); run++)
+            {
+                var watch = Stopwatch.StartNew();
+                var findings = Audit.AuditRules.Evaluate(input);
+                times.Add(watch.Elapsed.TotalMilliseconds);
+                characters = findings.Sum(f => (long)f.Title.Length + f.Why.Length + f.Fix.Length);
+            }
+
+            times.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"auditscale (rules only): median {times[times.Count / 2]:F0} ms over {times.Count} run(s), {characters:N0} characters of finding text"));
+        }
+
         return 0;
     }
 }

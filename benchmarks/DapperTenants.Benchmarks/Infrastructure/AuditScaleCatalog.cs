@@ -6,7 +6,8 @@ namespace DapperTenants.Benchmarks.Infrastructure;
 /// <summary>
 /// A generated catalog for timing the audit on a large schema (issue #22: 22,000 relations): per unit, a tenant table with
 /// Row-Level Security and a policy on the setting, and a view over it; every 4th unit a SECURITY DEFINER function reading
-/// its table; every 10th table without FORCE; every 20th unit a partitioned tenant table with 4 partitions. 9,800 units
+/// its table; every 10th table without FORCE; every 20th unit a partitioned tenant table with 4 partitions, the first
+/// granted to PUBLIC (the others reachable through the parent only). 9,800 units
 /// make 22,050 tables, partitions and views (31,850 relations with the primary keys), in schema <see cref="Schema"/>.
 /// </summary>
 /// <remarks>Shared by the <c>auditscale</c> benchmark and the audit's tests (linked source); run as the tables' owner.</remarks>
@@ -69,6 +70,9 @@ internal static class AuditScaleCatalog
                     execute format(policy, 'p' || i);
                     for k in 1..4 loop
                         execute format('create table {2}.p%s_%s partition of {2}.p%s for values in (%s)', i, k, i, k);
+                        if k = 1 then
+                            execute format('grant select on {2}.p%s_1 to public', i);
+                        end if;
                     end loop;
                 end if;
             end loop;

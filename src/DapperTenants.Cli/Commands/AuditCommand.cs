@@ -61,6 +61,7 @@ internal static class AuditCommand
             var columns = parseResult.GetValue(tenantColumns) is { Length: > 0 } given ? given : Auditor.DefaultTenantColumns;
             var form = parseResult.GetValue(json) ? "json" : parseResult.GetValue(format);
             AuditRun run;
+            var progress = new AuditProgress(context.Error, AuditProgress.Shows(context, form));
             try
             {
                 run = await Auditor.RunAsync(
@@ -71,13 +72,17 @@ internal static class AuditCommand
                         AppConnectionString = parseResult.GetValue(appConnection),
                         TenantColumns = columns,
                         IgnoredCodes = (parseResult.GetValue(ignore) ?? []).ToHashSet(StringComparer.Ordinal),
+                        Progress = progress.Enabled ? progress : null,
                     },
                     token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                progress.Dispose();
                 return await FailAsync(context, parseResult, form, ex).ConfigureAwait(false);
             }
+
+            progress.Dispose();
 
             switch (form)
             {

@@ -35,10 +35,7 @@ internal static partial class AuditRules
             var read = view.Select(v => catalog.Tables.Find(v.TableOid)!).ToList();
             if (first.IsMaterialized)
             {
-                findings.Add(new(AuditCodes.MaterializedView, AuditSeverity.Error, view.Key,
-                    $"The materialized view {view.Key} stores rows of {Names(read)}.",
-                    "A materialized view holds the rows its owner could read at refresh time and has no Row-Level Security of its own: anyone who may select from it sees those rows, across tenants.",
-                    $"Replace it with a view WITH (security_invoker = on), or REVOKE SELECT ON {view.Key} from the application's roles."));
+                findings.Add(MaterializedView(view.Key, first, read));
                 continue;
             }
 
@@ -64,29 +61,83 @@ internal static partial class AuditRules
         }
     }
 
+    // A materialized view holds rows, not a query: what matters is who may read them. Only its owner (and the roles
+    // acting as it, reported as such) may until SELECT is granted.
+    private static AuditFinding MaterializedView(string name, AuditCatalog.DependentView view, List<ProtectedTable> read)
+    {
+        if (view.Readers.Count == 0)
+        {
+            return new(AuditCodes.MaterializedView, AuditSeverity.Info, name,
+                $"The materialized view {name} stores rows of {Names(read)}; only its owner {view.Owner} may read it.",
+                "It holds the rows its owner could read at refresh time, without Row-Level Security of its own; nobody else may select from it today, but a grant would show those rows across tenants.",
+                $"Nothing while only {view.Owner} reads it. Before granting SELECT on it, replace it with a view WITH (security_invoker = on), or keep one per tenant.");
+        }
+
+        var readers = string.Join(", ", view.Readers);
+        return new(AuditCodes.MaterializedView, AuditSeverity.Error, name,
+            $"The materialized view {name} stores rows of {Names(read)}, and SELECT on it is granted to {readers}.",
+            "A materialized view holds the rows its owner could read at refresh time and has no Row-Level Security of its own: whoever may select from it sees those rows, across tenants.",
+            $"Replace it with a view WITH (security_invoker = on), or REVOKE SELECT ON {name} FROM {readers};");
+    }
+
+    // Only the tables a SECURITY DEFINER function reads (itself or through the functions it calls) matter; one that
+    // reads none cannot leak rows. A body the audit cannot read is judged by what its owner could read. Titles stay
+    // short whatever the catalog's size: the tables are listed in Why, and bounded where they are only possible reads.
     private static void CheckFunctions(AuditCatalog catalog, List<AuditFinding> findings)
     {
-        if (!catalog.Tables.Tables.Any(t => t.RowSecurity))
+        var rls = catalog.Tables.Tables.Where(t => t.RowSecurity).ToList();
+        if (rls.Count == 0)
         {
             return;
         }
 
+        var reads = new FunctionReads(catalog.Functions, catalog.Tables);
         foreach (var function in catalog.Functions)
         {
-            if (!function.OwnerBypassesRls && function.UnforcedTablesOwned.Count == 0)
+            if (!function.SecurityDefiner || (!function.OwnerBypassesRls && function.UnforcedTablesOwned.Count == 0))
             {
                 continue;
             }
 
-            var because = function.OwnerBypassesRls
+            var what = reads.Of(function);
+            var sig = function.Signature;
+            if (what.Opaque is null)
+            {
+                List<ProtectedTable> exposed = function.OwnerBypassesRls
+                    ? rls.Where(t => what.Tables.Contains(t.Oid)).ToList()
+                    : function.UnforcedTablesOwned.Where(what.Tables.Contains).Select(o => catalog.Tables.Find(o)!).ToList();
+                if (exposed.Count == 0)
+                {
+                    continue;
+                }
+
+                var them = exposed.Count == 1 ? exposed[0].QuotedName : $"{exposed.Count} tenant tables";
+                var because = function.OwnerBypassesRls
+                    ? $"its owner {function.Owner} is a superuser or has BYPASSRLS"
+                    : $"its owner {function.Owner} owns {(exposed.Count == 1 ? "it" : "them")}, and Row-Level Security is not forced";
+                findings.Add(new(AuditCodes.SecurityDefinerFunction, AuditSeverity.Warning, sig,
+                    $"The SECURITY DEFINER function {sig} reads {them} without the policies: {because}.",
+                    $"It runs with its owner's rights, so whoever may execute it sees every tenant's rows of {Names(exposed)}.",
+                    $"Make it SECURITY INVOKER (ALTER FUNCTION {sig} SECURITY INVOKER;), or give it an owner without those rights"
+                    + (function.OwnerBypassesRls ? "." : $" and FORCE row level security on {Names(exposed)}.")));
+                continue;
+            }
+
+            List<ProtectedTable> possible = function.OwnerBypassesRls ? rls : function.UnforcedTablesOwned.Select(o => catalog.Tables.Find(o)!).ToList();
+            var owner = function.OwnerBypassesRls
                 ? $"its owner {function.Owner} is a superuser or has BYPASSRLS"
-                : $"its owner {function.Owner} owns {Names(function.UnforcedTablesOwned.Select(o => catalog.Tables.Find(o)!))}, {NotForced(function.UnforcedTablesOwned.Count)}";
-            findings.Add(new(AuditCodes.SecurityDefinerFunction, AuditSeverity.Warning, function.Signature,
-                $"The SECURITY DEFINER function {function.Signature} runs as a role that bypasses Row-Level Security: {because}.",
-                "It runs with its owner's rights: if it reads a tenant table it sees every tenant's rows. The audit cannot see inside function bodies, hence a warning.",
-                $"Make it SECURITY INVOKER (ALTER FUNCTION {function.Signature} SECURITY INVOKER;), or give it an owner without those rights."));
+                : $"its owner {function.Owner} owns {(possible.Count == 1 ? "a tenant table that does" : $"{possible.Count} tenant tables that do")} not FORCE row level security";
+            findings.Add(new(AuditCodes.SecurityDefinerFunction, AuditSeverity.Warning, sig,
+                $"The SECURITY DEFINER function {sig} runs as a role that bypasses Row-Level Security ({owner}), and the audit cannot see which tables it reads: {what.Opaque}.",
+                $"It runs with its owner's rights: if it reads {Bounded(possible)}, whoever may execute it sees every tenant's rows there.",
+                $"Make it SECURITY INVOKER (ALTER FUNCTION {sig} SECURITY INVOKER;), or give it an owner without those rights."));
         }
     }
+
+    /// <summary>At most ten table names, then how many more.</summary>
+    private static string Bounded(List<ProtectedTable> tables) => tables.Count <= 10
+        ? Names(tables)
+        : $"{Names(tables.Take(10))} or any of {tables.Count - 10} more";
 
     private static string NotForced(int count) => count == 1 ? "which does not FORCE row level security" : "which do not FORCE row level security";
 

@@ -12,17 +12,20 @@ internal static partial class AuditRules
     private static void CheckRoleGraph(AuditCatalog catalog, AuditCatalog.AppLogin role, List<AuditFinding> findings)
     {
         var r = role.QuotedName;
-        foreach (var chain in role.Chains.Where(c => c.Path.Count > 1 && (c.IsSuperuser || c.BypassesRls)))
+        foreach (var chain in role.Chains.Where(c => c.Path.Count > 1 && c.CanSetRole && (c.IsSuperuser || c.BypassesRls)))
         {
             var what = chain.IsSuperuser ? "a superuser" : "BYPASSRLS";
             findings.Add(new(AuditCodes.AppRoleMemberOfPrivileged, AuditSeverity.Error, r,
                 $"The app role {r} can SET ROLE to {chain.Name}, which is {what}: {Chain(chain)}.",
-                $"A member of a role may SET ROLE to it, INHERIT or NOINHERIT alike; as {chain.Name} no Row-Level Security applies, so any SQL the app login runs can read and write every tenant's rows"
+                (catalog.ServerVersionNum >= 160000
+                    ? "Every grant of the chain allows SET ROLE (WITH SET TRUE, or ADMIN OPTION)"
+                    : "A member of a role may SET ROLE to it, INHERIT or NOINHERIT alike")
+                + $"; as {chain.Name} no Row-Level Security applies, so any SQL the app login runs can read and write every tenant's rows"
                 + (chain.IsSuperuser ? " and change anything." : "."),
                 $"REVOKE {QuoteIdentifier(chain.Path[1])} FROM {r}; (the first grant of the chain), and give the application a login that is a member of no privileged role."));
         }
 
-        if (role.Chains.FirstOrDefault(c => c.CanCreateRole) is { } creator)
+        if (role.Chains.FirstOrDefault(c => c.CanCreateRole && c.CanSetRole) is { } creator)
         {
             var through = creator.Path.Count > 1 ? $" through {Chain(creator)}" : string.Empty;
             var newer = catalog.ServerVersionNum >= 160000;

@@ -20,9 +20,10 @@ internal static partial class AuditRules
             findings.Add(NoTenantTables(input));
         }
 
+        var partitionGrants = catalog.PartitionGrants.ToLookup(g => g.PartitionOid);
         foreach (var table in catalog.Tables.Tables)
         {
-            CheckTable(table, catalog.Tables, findings);
+            CheckTable(table, catalog.Tables, partitionGrants, findings);
         }
 
         CheckPolicies(catalog, findings);
@@ -47,7 +48,7 @@ internal static partial class AuditRules
         "The audit finds tenant data by its policies, and else by its column name; with none it has nothing to check.",
         "Pass your tenant column's name with --tenant-column.");
 
-    private static void CheckTable(ProtectedTable table, CatalogTables tables, List<AuditFinding> findings)
+    private static void CheckTable(ProtectedTable table, CatalogTables tables, ILookup<uint, AuditCatalog.PartitionGrant> partitionGrants, List<AuditFinding> findings)
     {
         var t = table.QuotedName;
         var column = Column(table);
@@ -58,14 +59,13 @@ internal static partial class AuditRules
                 findings.Add(new(AuditCodes.RlsDisabled, AuditSeverity.Error, t,
                     $"Row-Level Security is disabled on a table with the tenant column {column}.",
                     "Every role with SELECT on it reads every tenant's rows: the tenant column is only a convention.",
-                    $"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; ALTER TABLE {t} FORCE ROW LEVEL SECURITY; then create the tenant policy ('dapper-tenants apply' does all three)."));
+                    table.OwnerBypassesRls
+                        ? $"{OwnerFix(table)} ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; ALTER TABLE {t} FORCE ROW LEVEL SECURITY; then create the tenant policy ('dapper-tenants apply' does the last three)."
+                        : $"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; ALTER TABLE {t} FORCE ROW LEVEL SECURITY; then create the tenant policy ('dapper-tenants apply' does all three)."));
             }
-            else if (table.ParentOid is { } parentOid && tables.Find(parentOid) is { RowSecurity: true } parent)
+            else if (PartitionExposure(table, tables, partitionGrants[table.Oid].ToList()) is { } exposed)
             {
-                findings.Add(new(AuditCodes.PartitionWithoutRls, AuditSeverity.Error, t,
-                    $"Partition {t} of the protected table {parent.QuotedName} has Row-Level Security disabled.",
-                    "A partition does not inherit its parent's policies: a query that names the partition directly reads every tenant's rows.",
-                    $"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; ALTER TABLE {t} FORCE ROW LEVEL SECURITY; and give it the parent's tenant policy."));
+                findings.Add(exposed);
             }
 
             // A partition of an unprotected parent is covered by the parent's DT001.
@@ -77,7 +77,9 @@ internal static partial class AuditRules
             findings.Add(new(AuditCodes.RlsNotForced, AuditSeverity.Warning, t,
                 "Row-Level Security is enabled but not forced.",
                 $"The owner ({table.Owner}) and every role acting as it skip the policies: an application, view or SECURITY DEFINER function running as the owner sees every tenant's rows.",
-                $"ALTER TABLE {t} FORCE ROW LEVEL SECURITY;"));
+                table.OwnerBypassesRls
+                    ? $"{OwnerFix(table)} ALTER TABLE {t} FORCE ROW LEVEL SECURITY;"
+                    : $"ALTER TABLE {t} FORCE ROW LEVEL SECURITY;"));
         }
 
         if (table.Policies.Count == 0)
@@ -111,6 +113,38 @@ internal static partial class AuditRules
                 + "and EXPLAIN's estimates over an index that spans every tenant leak their values.",
                 $"Make it ({column}, …): for example ALTER TABLE {t} ADD UNIQUE ({column}, <key columns>); then drop {index.Name}, or add {column} to the primary key."));
         }
+    }
+
+    /// <summary>The first step of a fix for a table whose owner is a superuser or BYPASSRLS, which FORCE does not bind.</summary>
+    private static string OwnerFix(ProtectedTable table) =>
+        $"Its owner {table.Owner} is a superuser or has BYPASSRLS, which FORCE ROW LEVEL SECURITY does not bind: ALTER TABLE {table.QuotedName} OWNER TO <a role without SUPERUSER or BYPASSRLS>; then";
+
+    // A partition's own grants decide who may name it in a query (a query through the parent checks only the parent's):
+    // one without Row-Level Security under a protected ancestor (its parent, or higher up through sub-partitions that
+    // have none either) leaks to exactly the roles granted a privilege on it. Granted to nobody but its owner, it is
+    // not exposed; its owner acts as the parent's owner anyway (DT002, DT012).
+    private static AuditFinding? PartitionExposure(ProtectedTable table, CatalogTables tables, List<AuditCatalog.PartitionGrant> grants)
+    {
+        var through = new List<ProtectedTable>();
+        var ancestor = table.ParentOid is { } first ? tables.Find(first) : null;
+        while (ancestor is { RowSecurity: false, ParentOid: { } up })
+        {
+            through.Add(ancestor);
+            ancestor = tables.Find(up);
+        }
+
+        if (ancestor is not { RowSecurity: true } || grants.Count == 0)
+        {
+            return null;
+        }
+
+        var t = table.QuotedName;
+        var via = through.Count == 0 ? string.Empty : $" (under {Names(through)}, which {(through.Count == 1 ? "has" : "have")} none either)";
+        var granted = string.Join("; ", grants.Select(g => $"{string.Join(", ", g.Privileges)} to {g.Grantee}"));
+        return new(AuditCodes.PartitionWithoutRls, AuditSeverity.Error, t,
+            $"Partition {t} of the protected table {ancestor.QuotedName}{via} has Row-Level Security disabled and is granted directly: {granted}.",
+            $"A partition does not inherit its parent's policies: {string.Join(", ", grants.Select(g => g.Grantee))} (and their members) can name {t} in a query and read or write every tenant's rows in it. Through {ancestor.QuotedName} the policies apply.",
+            $"REVOKE ALL ON {t} FROM {string.Join(", ", grants.Select(g => g.Grantee))}; (queries through {ancestor.QuotedName} need no grant on its partitions), or ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; ALTER TABLE {t} FORCE ROW LEVEL SECURITY; and give it the parent's tenant policy.");
     }
 
     // The login's own attributes are checked even where no table has a tenant column: a superuser app login is wrong

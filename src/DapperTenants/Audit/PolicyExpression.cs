@@ -27,7 +27,10 @@ internal abstract record PolicyExpression
     /// <summary><c>(a)::type</c>; <see cref="Type"/> as printed (<c>integer</c>, <c>character varying</c>).</summary>
     internal sealed record Cast(PolicyExpression Operand, string Type) : PolicyExpression;
 
-    /// <summary>A column, qualified when the text qualifies it (inside sub-selects, by table or alias).</summary>
+    /// <summary>The <see cref="Column.Name"/> of a whole-row reference (<c>t.*</c>): every column of the row named by its qualifier.</summary>
+    public const string WholeRow = "*";
+
+    /// <summary>A column, qualified when the text qualifies it (inside sub-selects, by table or alias); <see cref="WholeRow"/> for <c>t.*</c>.</summary>
     internal sealed record Column(string? Qualifier, string Name) : PolicyExpression;
 
     /// <summary>A constant: <see cref="Value"/> is the decoded string or number, <c>true</c>, <c>false</c> or <see langword="null"/> for NULL.</summary>

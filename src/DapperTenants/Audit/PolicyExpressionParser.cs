@@ -261,6 +261,13 @@ internal sealed class PolicyExpressionParser
                     return Record(new PolicyExpression.Call(string.Join('.', name), Arguments()), start);
                 }
 
+                if (name.Count == 1 && _tokens.Is(_i, SqlTokenKind.Dot) && _tokens.IsOperator(_i + 1, "*"))
+                {
+                    // pg_get_expr prints a whole-row reference as t.*: every column of the row, the tenant column included.
+                    _i += 2;
+                    return Record(new PolicyExpression.Column(name[0], PolicyExpression.WholeRow), start);
+                }
+
                 return Record(name.Count switch
                 {
                     1 => new PolicyExpression.Column(null, name[0]),
@@ -417,6 +424,10 @@ internal sealed class PolicyExpressionParser
             if (_tokens.Is(k + 1, SqlTokenKind.Dot) && _tokens.IsName(k + 2))
             {
                 names.Add((_tokens.Name(k), _tokens.Name(k + 2)!));
+            }
+            else if (_tokens.Is(k + 1, SqlTokenKind.Dot) && _tokens.IsOperator(k + 2, "*"))
+            {
+                names.Add((_tokens.Name(k), PolicyExpression.WholeRow));
             }
             else
             {

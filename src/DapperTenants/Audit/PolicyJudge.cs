@@ -133,13 +133,13 @@ internal sealed class PolicyJudge
 
     private bool IsTenantName(string? qualifier, string name) => name == _column && (qualifier is null || qualifier == _table);
 
-    /// <summary>Whether the expression reads the tenant column (or the whole row) anywhere.</summary>
+    /// <summary>Whether the expression reads the tenant column (or the whole row, <c>t.*</c>, which holds it) anywhere.</summary>
     private bool ReadsTenant(PolicyExpression expression) => expression switch
     {
-        PolicyExpression.Column column => IsTenantName(column.Qualifier, column.Name) || (column.Qualifier is null && column.Name == _table),
-        PolicyExpression.Opaque opaque => opaque.Names.Any(n => opaque.InSubSelect
+        PolicyExpression.Column column => IsTenantName(column.Qualifier, column.Name) || IsWholeRow(column.Qualifier, column.Name),
+        PolicyExpression.Opaque opaque => opaque.Names.Any(n => (n.Qualifier == _table && n.Name == PolicyExpression.WholeRow) || (opaque.InSubSelect
             ? n.Qualifier == _table && n.Name == _column
-            : IsTenantName(n.Qualifier, n.Name)),
+            : IsTenantName(n.Qualifier, n.Name) || IsWholeRow(n.Qualifier, n.Name))),
         PolicyExpression.Or or => or.Terms.Any(ReadsTenant),
         PolicyExpression.And and => and.Terms.Any(ReadsTenant),
         PolicyExpression.Not not => ReadsTenant(not.Operand),
@@ -150,6 +150,10 @@ internal sealed class PolicyJudge
         PolicyExpression.ScalarSelect select => ReadsTenant(select.Value),
         _ => false,
     };
+
+    /// <summary>A whole-row reference to the table: <c>t.*</c> as pg_get_expr prints it, or the bare table name.</summary>
+    private bool IsWholeRow(string? qualifier, string name) =>
+        (qualifier == _table && name == PolicyExpression.WholeRow) || (qualifier is null && name == _table);
 
     private static string Describe(PolicyExpression expression) => expression switch
     {

@@ -12,7 +12,7 @@ namespace DapperTenants.Catalog;
 /// <param name="Tables">The catalog model.</param>
 /// <param name="ForeignKeys">Foreign keys into tables with Row-Level Security.</param>
 /// <param name="Views">Views and materialized views that read tables with Row-Level Security.</param>
-/// <param name="Functions">SECURITY DEFINER functions outside the system schemas and extensions.</param>
+/// <param name="Functions">Functions and procedures outside the system schemas and extensions, SECURITY DEFINER or not (those call each other).</param>
 /// <param name="AppRole">The app login, when one was given.</param>
 internal sealed record AuditCatalog(
     string Database,
@@ -23,18 +23,46 @@ internal sealed record AuditCatalog(
     CatalogTables Tables,
     IReadOnlyList<AuditCatalog.ForeignKey> ForeignKeys,
     IReadOnlyList<AuditCatalog.DependentView> Views,
-    IReadOnlyList<AuditCatalog.DefinerFunction> Functions,
+    IReadOnlyList<AuditCatalog.Function> Functions,
     AuditCatalog.AppLogin? AppRole)
 {
     /// <summary>A foreign key whose referenced table has Row-Level Security.</summary>
     internal sealed record ForeignKey(string Name, string FromTable, uint ToTableOid, IReadOnlyList<int> ReferencedColumns);
 
-    /// <summary>A view or materialized view that reads a table with Row-Level Security.</summary>
+    /// <summary>A view or materialized view that reads (has in a range table, not merely a row type of) a table with Row-Level Security.</summary>
     internal sealed record DependentView(
-        string Name, bool IsMaterialized, string Owner, bool OwnerBypassesRls, bool SecurityInvoker, uint TableOid, bool OwnerActsAsTableOwner);
+        string Name, bool IsMaterialized, string Owner, bool OwnerBypassesRls, bool SecurityInvoker, uint TableOid, bool OwnerActsAsTableOwner)
+    {
+        /// <summary>The roles other than its owner granted SELECT on it, quoted, <c>PUBLIC</c> for everyone.</summary>
+        public IReadOnlyList<string> Readers { get; init; } = ["PUBLIC"];
+    }
 
-    /// <summary>A SECURITY DEFINER function, and the tables with Row-Level Security not forced that its owner acts as the owner of.</summary>
-    internal sealed record DefinerFunction(string Signature, string Owner, bool OwnerBypassesRls, IReadOnlyList<uint> UnforcedTablesOwned);
+    /// <summary>A function or procedure outside the system schemas and extensions.</summary>
+    /// <param name="Oid">Its OID.</param>
+    /// <param name="Signature">Its name and argument types as SQL writes them.</param>
+    /// <param name="Schema">Its schema, unquoted.</param>
+    /// <param name="Name">Its name, unquoted.</param>
+    /// <param name="Owner">Its owner.</param>
+    /// <param name="OwnerBypassesRls">Its owner is a superuser or has BYPASSRLS.</param>
+    /// <param name="SecurityDefiner">It runs with its owner's rights.</param>
+    /// <param name="Language">Its language (<c>sql</c>, <c>plpgsql</c>, <c>c</c>…).</param>
+    /// <param name="Body">Its body as text (<c>prosrc</c>); empty for a SQL-standard body.</param>
+    /// <param name="IsAtomic">A SQL-standard body (<c>BEGIN ATOMIC</c> or <c>RETURN</c>): <see cref="AtomicReads"/> and <see cref="AtomicCalls"/> come from its parsed tree.</param>
+    /// <param name="AtomicReads">The relations a SQL-standard body has in a range table.</param>
+    /// <param name="AtomicCalls">The functions a SQL-standard body calls.</param>
+    /// <param name="UnforcedTablesOwned">For a SECURITY DEFINER function, the tables with Row-Level Security not forced that its owner acts as the owner of.</param>
+    internal sealed record Function(
+        uint Oid, string Signature, string Schema, string Name, string Owner, bool OwnerBypassesRls, bool SecurityDefiner, string Language,
+        string Body, bool IsAtomic, IReadOnlyList<uint> AtomicReads, IReadOnlyList<uint> AtomicCalls, IReadOnlyList<uint> UnforcedTablesOwned);
+
+    /// <summary>A role other than its owner granted a privilege on a partition itself (what a query naming the partition needs).</summary>
+    /// <param name="PartitionOid">The partition.</param>
+    /// <param name="Grantee">The role, quoted, or <c>PUBLIC</c>.</param>
+    /// <param name="Privileges">SELECT, INSERT, UPDATE, DELETE, TRUNCATE: those granted.</param>
+    internal sealed record PartitionGrant(uint PartitionOid, string Grantee, IReadOnlyList<string> Privileges);
+
+    /// <summary>The direct grants on partitions without Row-Level Security.</summary>
+    public IReadOnlyList<PartitionGrant> PartitionGrants { get; init; } = [];
 
     /// <summary>The app login's rights on one table with Row-Level Security.</summary>
     internal sealed record TablePrivileges(uint TableOid, bool ActsAsOwner, bool Truncate, bool References, bool Trigger = false);
@@ -45,7 +73,15 @@ internal sealed record AuditCatalog(
     /// <param name="IsSuperuser">The role is a superuser.</param>
     /// <param name="BypassesRls">The role has BYPASSRLS.</param>
     /// <param name="CanCreateRole">The role has CREATEROLE.</param>
-    internal sealed record RoleChain(string Name, IReadOnlyList<string> Path, bool IsSuperuser, bool BypassesRls, bool CanCreateRole);
+    internal sealed record RoleChain(string Name, IReadOnlyList<string> Path, bool IsSuperuser, bool BypassesRls, bool CanCreateRole)
+    {
+        /// <summary>
+        /// The login can SET ROLE to it, and so take its attributes (SUPERUSER, BYPASSRLS, CREATEROLE are never inherited).
+        /// Always up to PostgreSQL 15; from 16 only through grants WITH SET (or ADMIN) all along the chain; otherwise the
+        /// chain only passes on the role's rights (INHERIT).
+        /// </summary>
+        public bool CanSetRole { get; init; } = true;
+    }
 
     /// <summary>A table with Row-Level Security and policies but no tenant column: isolated, if at all, by another scheme.</summary>
     internal sealed record OtherTable(string Name, IReadOnlyList<string> Policies);

@@ -35,11 +35,20 @@ internal static partial class CatalogReader
         order by 2, 1
         """;
 
+    // pg_depend records a dependency on a table's columns both for a view that reads the table and for one that only
+    // uses its row type (the columns of a function returning SETOF the table, (f()).tenant_id): the view reads the
+    // table only when the table is in a range table of its rule (":rtekind 0 :relid <oid> ", RTE_RELATION, in the
+    // stored tree; a name in that tree cannot hold the text, as spaces in names are escaped). A function called from a
+    // view runs with the caller's rights, not the view owner's: the function is judged on its own (DT042).
+    // The last column: the roles other than the owner granted SELECT on the view (PUBLIC as 0).
     private const string ViewsSql = """
         select distinct format('%I.%I', vn.nspname, v.relname), v.relkind = 'm', pg_get_userbyid(v.relowner)::text,
                vo.rolsuper or vo.rolbypassrls,
                coalesce((select lower(o.option_value) from pg_options_to_table(v.reloptions) o where o.option_name = 'security_invoker'), 'false'),
-               t.oid, pg_has_role(v.relowner, t.relowner, 'USAGE')
+               t.oid, pg_has_role(v.relowner, t.relowner, 'USAGE'),
+               array(select distinct case when a.grantee = 0 then 'PUBLIC' else quote_ident(pg_get_userbyid(a.grantee)) end
+                     from aclexplode(coalesce(v.relacl, acldefault('r', v.relowner))) a
+                     where a.privilege_type = 'SELECT' and a.grantee <> v.relowner order by 1)
         from pg_depend d
         join pg_rewrite rw on rw.oid = d.objid
         join pg_class v on v.oid = rw.ev_class
@@ -48,19 +57,39 @@ internal static partial class CatalogReader
         join pg_class t on t.oid = d.refobjid and t.oid = any($1::oid[])
         where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass
           and v.oid <> t.oid and v.relkind in ('v', 'm')
+          and strpos(rw.ev_action::text, ':rtekind 0 :relid ' || t.oid::text || ' ') > 0
         order by 1, 6
         """;
 
-    // The tables each function's owner acts as the owner of come from FunctionOwnersSql, once per owner.
+    // Every function and procedure outside the system schemas and extensions, with its body: the audit follows the
+    // calls of a SECURITY DEFINER function into the functions it calls (FunctionReads). A SQL-standard body is read
+    // from its stored tree: the relations of its range tables and the functions it calls. The tables each SECURITY
+    // DEFINER function's owner acts as the owner of come from FunctionOwnersSql, once per owner.
     private const string FunctionsSql = """
-        select format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), pg_get_userbyid(p.proowner)::text,
-               o.rolsuper or o.rolbypassrls, p.proowner
+        select p.oid, format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), n.nspname::text, p.proname::text,
+               pg_get_userbyid(p.proowner)::text, o.rolsuper or o.rolbypassrls, p.prosecdef, p.proowner, l.lanname::text,
+               case when p.prosqlbody is null then coalesce(p.prosrc, '') else '' end, p.prosqlbody is not null,
+               array(select distinct m[1]::oid from regexp_matches(p.prosqlbody::text, ':rtekind 0 :relid (\d+) ', 'g') m),
+               array(select distinct m[1]::oid from regexp_matches(p.prosqlbody::text, ':funcid (\d+) ', 'g') m)
         from pg_proc p
         join pg_namespace n on n.oid = p.pronamespace
         join pg_roles o on o.oid = p.proowner
-        where p.prosecdef and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+        join pg_language l on l.oid = p.prolang
+        where p.prokind in ('f', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
           and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
-        order by 1
+        order by 2
+        """;
+
+    // Partitions without Row-Level Security (of the model's tables, $4) and the roles other than their owner granted a
+    // privilege on the partition itself: a query that names the partition checks those, not the parent's.
+    private const string PartitionGrantsSql = """
+        select c.oid, case when a.grantee = 0 then 'PUBLIC' else quote_ident(pg_get_userbyid(a.grantee)) end,
+               array_agg(a.privilege_type::text order by array_position(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'], a.privilege_type::text))
+        from pg_class c cross join lateral aclexplode(c.relacl) a
+        where c.oid = any($4::oid[]) and c.relispartition and not c.relrowsecurity and c.relacl is not null
+          and a.grantee <> c.relowner and a.privilege_type in ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+        group by c.oid, 2
+        order by 1, 2
         """;
 
     // $2: tables with Row-Level Security that do not force it. Per owner of a SECURITY DEFINER function, those whose owner
@@ -77,7 +106,10 @@ internal static partial class CatalogReader
         group by o.proowner
         """;
 
-    // $3: the app role, known to exist. MEMBER, not USAGE: a member without INHERIT can still SET ROLE to the owner and skip the policies.
+    // $3: the app role, known to exist. Up to PostgreSQL 15, MEMBER, not USAGE: a member without INHERIT can still SET
+    // ROLE to the owner and skip the policies. From 16 a grant says whether it allows SET ROLE and whether it inherits:
+    // MEMBER counts grants that allow neither, so USAGE (inherits) or SET is asked, and the chains (RoleChains16Sql)
+    // add a SET ROLE to a role that inherits the owner's rights.
     private const string PrivilegesSql = """
         select t.oid, pg_has_role($3::text::name, t.relowner, 'MEMBER'),
                has_table_privilege($3::text::name, t.oid, 'TRUNCATE'), has_any_column_privilege($3::text::name, t.oid, 'REFERENCES'),
@@ -94,8 +126,9 @@ internal static partial class CatalogReader
           and exists (select from unnest(p.polroles) r where r <> 0 and pg_has_role($3::text::name, r, 'USAGE'))
         """;
 
-    // $3: the app role. Every role it reaches through pg_auth_members (a member can SET ROLE to it whatever INHERIT
-    // says), by its shortest chain; the login itself when it has CREATEROLE.
+    // $3: the app role. Every role it reaches through pg_auth_members (up to PostgreSQL 15 a member can SET ROLE to it
+    // whatever INHERIT says), by its shortest chain; the login itself when it has CREATEROLE. The last column: the login
+    // can SET ROLE to it (always up to 15).
     private const string RoleChainsSql = """
         with recursive chain(oid, path) as (
             select r.oid, array[r.rolname::text] from pg_roles r where r.rolname = $3
@@ -105,10 +138,40 @@ internal static partial class CatalogReader
             join pg_auth_members m on m.member = c.oid
             join pg_roles g on g.oid = m.roleid
             where not g.rolname::text = any(c.path))
-        select distinct on (c.oid) g.rolname::text, c.path, g.rolsuper, g.rolbypassrls, g.rolcreaterole
+        select distinct on (c.oid) g.rolname::text, c.path, g.rolsuper, g.rolbypassrls, g.rolcreaterole, true
         from chain c join pg_roles g on g.oid = c.oid
         where cardinality(c.path) > 1 or g.rolcreaterole
         order by c.oid, cardinality(c.path)
+        """;
+
+    // PostgreSQL 16+: each grant says whether the member may SET ROLE to the role (set_option) and whether it uses the
+    // role's rights without it (inherit_option); ADMIN OPTION lets the member grant itself both. A grant with none of
+    // the three is no path. A chain is usable as SET ROLE steps followed by inheriting steps (SET ROLE b, then b
+    // inherits c's rights); attributes (SUPERUSER, BYPASSRLS, CREATEROLE) are never inherited, so they need a chain of
+    // SET ROLE steps (can_set). Prefers such a chain, then the shortest.
+    private const string RoleChains16Sql = """
+        with recursive chain(oid, path, can_set) as (
+            select r.oid, array[r.rolname::text], true from pg_roles r where r.rolname = $3
+            union all
+            select m.roleid, c.path || g.rolname::text, c.can_set and (m.set_option or m.admin_option)
+            from chain c
+            join pg_auth_members m on m.member = c.oid
+            join pg_roles g on g.oid = m.roleid
+            where not g.rolname::text = any(c.path)
+              and (m.inherit_option or m.admin_option or (c.can_set and m.set_option)))
+        select distinct on (c.oid) g.rolname::text, c.path, g.rolsuper, g.rolbypassrls, g.rolcreaterole, c.can_set
+        from chain c join pg_roles g on g.oid = c.oid
+        where cardinality(c.path) > 1 or g.rolcreaterole
+        order by c.oid, c.can_set desc, cardinality(c.path)
+        """;
+
+    private const string Privileges16Sql = """
+        select t.oid, pg_has_role($3::text::name, t.relowner, 'USAGE') or pg_has_role($3::text::name, t.relowner, 'SET'),
+               has_table_privilege($3::text::name, t.oid, 'TRUNCATE'), has_any_column_privilege($3::text::name, t.oid, 'REFERENCES'),
+               has_table_privilege($3::text::name, t.oid, 'TRIGGER')
+        from pg_class t
+        where t.oid = any($1::oid[])
+        order by 1
         """;
 
     // Tables with Row-Level Security and policies that are not in the model (no tenant column); $4: the model's tables.
@@ -147,7 +210,7 @@ internal static partial class CatalogReader
 
     /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
     public static async Task<AuditCatalog> ReadForAuditAsync(
-        NpgsqlConnection connection, CatalogRequest request, string? appRole, CancellationToken cancellationToken)
+        NpgsqlConnection connection, CatalogRequest request, string? appRole, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         AuditHead head;
         CatalogTables tables;
@@ -165,7 +228,8 @@ internal static partial class CatalogReader
         }
 
         var knownRole = head.Role.Count > 0 ? appRole : null;
-        var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout);
+        progress?.Report(ReadingObjects(tables));
+        var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout, head.Server.VersionNum);
         await using (objects.ConfigureAwait(false))
         {
             var reader = await objects.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -177,6 +241,7 @@ internal static partial class CatalogReader
                 var owners = await ReadSetAsync(reader, ReadFunctionOwner, cancellationToken).ConfigureAwait(false);
                 var functions = Functions(definers, owners);
                 var others = await ReadSetAsync(reader, ReadOtherTable, cancellationToken).ConfigureAwait(false);
+                var partitionGrants = await ReadSetAsync(reader, ReadPartitionGrant, cancellationToken).ConfigureAwait(false);
                 AuditCatalog.AppLogin? login = null;
                 if (knownRole is not null)
                 {
@@ -184,16 +249,16 @@ internal static partial class CatalogReader
                     var applying = await ReadSetAsync(reader, r => r.GetFieldValue<uint>(0), cancellationToken).ConfigureAwait(false);
                     var hardening = (await ReadSetAsync(reader, ReadHardening, cancellationToken).ConfigureAwait(false))[0];
                     var chains = await ReadSetAsync(reader, ReadRoleChain, cancellationToken).ConfigureAwait(false);
-                    login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
+                    login = Login(knownRole, head.Role[0], ThroughChains(privileges, chains, tables), applying, hardening) with { Chains = chains };
                 }
 
-                return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others };
+                return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
             }
         }
     }
 
     /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
-    public static AuditCatalog ReadForAudit(NpgsqlConnection connection, CatalogRequest request, string? appRole)
+    public static AuditCatalog ReadForAudit(NpgsqlConnection connection, CatalogRequest request, string? appRole, IProgress<string>? progress = null)
     {
         AuditHead head;
         CatalogTables tables;
@@ -207,12 +272,14 @@ internal static partial class CatalogReader
         }
 
         var knownRole = head.Role.Count > 0 ? appRole : null;
-        using var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout);
+        progress?.Report(ReadingObjects(tables));
+        using var objects = CreateAuditObjects(connection, tables, knownRole, request.CommandTimeout, head.Server.VersionNum);
         using var objectReader = objects.ExecuteReader();
         var foreignKeys = ReadSet(objectReader, ReadForeignKey);
         var views = ReadSet(objectReader, ReadView);
         var functions = Functions(ReadSet(objectReader, ReadFunction), ReadSet(objectReader, ReadFunctionOwner));
         var others = ReadSet(objectReader, ReadOtherTable);
+        var partitionGrants = ReadSet(objectReader, ReadPartitionGrant);
         AuditCatalog.AppLogin? login = null;
         if (knownRole is not null)
         {
@@ -220,11 +287,14 @@ internal static partial class CatalogReader
             var applying = ReadSet(objectReader, r => r.GetFieldValue<uint>(0));
             var hardening = ReadSet(objectReader, ReadHardening)[0];
             var chains = ReadSet(objectReader, ReadRoleChain);
-            login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
+            login = Login(knownRole, head.Role[0], ThroughChains(privileges, chains, tables), applying, hardening) with { Chains = chains };
         }
 
-        return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others };
+        return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
     }
+
+    private static string ReadingObjects(CatalogTables tables) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"audit 2/3: reading the views, functions, partitions and grants around {tables.Tables.Count:N0} tenant tables");
 
     private static NpgsqlBatch CreateAuditHead(NpgsqlConnection connection, CatalogRequest request, string? appRole)
     {
@@ -245,8 +315,9 @@ internal static partial class CatalogReader
         return batch;
     }
 
-    private static NpgsqlBatch CreateAuditObjects(NpgsqlConnection connection, CatalogTables tables, string? knownRole, int? timeout)
+    private static NpgsqlBatch CreateAuditObjects(NpgsqlConnection connection, CatalogTables tables, string? knownRole, int? timeout, int versionNum)
     {
+        var (privilegesSql, chainsSql) = versionNum >= 160000 ? (Privileges16Sql, RoleChains16Sql) : (PrivilegesSql, RoleChainsSql);
         var rls = tables.Tables.Where(t => t.RowSecurity).Select(t => t.Oid).ToArray();
         var unforced = tables.Tables.Where(t => t.RowSecurity && !t.ForceRowSecurity).Select(t => t.Oid).ToArray();
         var all = tables.Tables.Select(t => t.Oid).ToArray();
@@ -262,8 +333,8 @@ internal static partial class CatalogReader
         }
 
         foreach (var sql in knownRole is null
-            ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql }
-            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql, RoleChainsSql])
+            ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql }
+            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql, privilegesSql, PoliciesApplyingSql, HardeningSql, chainsSql])
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.AddRange(Parameters());
@@ -275,8 +346,18 @@ internal static partial class CatalogReader
 
     private static AuditCatalog Audit(
         AuditHead head, CatalogTables tables, List<AuditCatalog.ForeignKey> foreignKeys, List<AuditCatalog.DependentView> views,
-        List<AuditCatalog.DefinerFunction> functions, AuditCatalog.AppLogin? login) =>
+        List<AuditCatalog.Function> functions, AuditCatalog.AppLogin? login) =>
         new(head.Server.Database, head.Server.QuotedDatabase, head.Server.VersionNum, head.Server.Version, head.Server.Signed, tables, foreignKeys, views, functions, login);
+
+    // A chain reaches every role the login may act as (on PostgreSQL 16+, only through grants that allow SET ROLE or
+    // inherit): one that reaches a table's owner acts as the owner, also where pg_has_role cannot tell (16+: SET ROLE to a
+    // role that inherits the owner's rights).
+    private static List<AuditCatalog.TablePrivileges> ThroughChains(
+        List<AuditCatalog.TablePrivileges> privileges, List<AuditCatalog.RoleChain> chains, CatalogTables tables)
+    {
+        var reached = chains.Where(c => c.Path.Count > 1).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return [.. privileges.Select(p => p.ActsAsOwner || !reached.Contains(tables.Find(p.TableOid)?.Owner ?? string.Empty) ? p : p with { ActsAsOwner = true })];
+    }
 
     private static AuditCatalog.AppLogin? MissingLogin(string? appRole) => appRole is null
         ? null
@@ -304,26 +385,32 @@ internal static partial class CatalogReader
         new(r.GetString(0), r.GetString(1), r.GetFieldValue<uint>(2), r.GetFieldValue<int[]>(3));
 
     private static AuditCatalog.DependentView ReadView(NpgsqlDataReader r) =>
-        new(r.GetString(0), r.GetBoolean(1), r.GetString(2), r.GetBoolean(3), IsOn(r.GetString(4)), r.GetFieldValue<uint>(5), r.GetBoolean(6));
+        new(r.GetString(0), r.GetBoolean(1), r.GetString(2), r.GetBoolean(3), IsOn(r.GetString(4)), r.GetFieldValue<uint>(5), r.GetBoolean(6))
+        {
+            Readers = r.GetFieldValue<string[]>(7),
+        };
 
-    private static (string Signature, string Owner, bool OwnerBypassesRls, uint OwnerOid) ReadFunction(NpgsqlDataReader r) =>
-        (r.GetString(0), r.GetString(1), r.GetBoolean(2), r.GetFieldValue<uint>(3));
+    private static (AuditCatalog.Function Function, uint OwnerOid) ReadFunction(NpgsqlDataReader r) =>
+        (new(r.GetFieldValue<uint>(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetBoolean(5), r.GetBoolean(6), r.GetString(8),
+            r.GetString(9), r.GetBoolean(10), r.GetFieldValue<uint[]>(11), r.GetFieldValue<uint[]>(12), []), r.GetFieldValue<uint>(7));
+
+    private static AuditCatalog.PartitionGrant ReadPartitionGrant(NpgsqlDataReader r) =>
+        new(r.GetFieldValue<uint>(0), r.GetString(1), r.GetFieldValue<string[]>(2));
 
     private static (uint Owner, uint[] Tables) ReadFunctionOwner(NpgsqlDataReader r) => (r.GetFieldValue<uint>(0), r.GetFieldValue<uint[]>(1));
 
     // Functions of one owner share its table list: the catalog grows with functions plus tables, not their product.
-    private static List<AuditCatalog.DefinerFunction> Functions(
-        List<(string Signature, string Owner, bool OwnerBypassesRls, uint OwnerOid)> functions, List<(uint Owner, uint[] Tables)> owners)
+    private static List<AuditCatalog.Function> Functions(List<(AuditCatalog.Function Function, uint OwnerOid)> functions, List<(uint Owner, uint[] Tables)> owners)
     {
         var tablesOf = owners.ToDictionary(o => o.Owner, o => (IReadOnlyList<uint>)o.Tables);
-        return [.. functions.Select(f => new AuditCatalog.DefinerFunction(f.Signature, f.Owner, f.OwnerBypassesRls, tablesOf.GetValueOrDefault(f.OwnerOid, [])))];
+        return [.. functions.Select(f => f.Function.SecurityDefiner ? f.Function with { UnforcedTablesOwned = tablesOf.GetValueOrDefault(f.OwnerOid, []) } : f.Function)];
     }
 
     private static AuditCatalog.TablePrivileges ReadPrivileges(NpgsqlDataReader r) =>
         new(r.GetFieldValue<uint>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
 
     private static AuditCatalog.RoleChain ReadRoleChain(NpgsqlDataReader r) =>
-        new(r.GetString(0), r.GetFieldValue<string[]>(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
+        new(r.GetString(0), r.GetFieldValue<string[]>(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4)) { CanSetRole = r.GetBoolean(5) };
 
     private static AuditCatalog.OtherTable ReadOtherTable(NpgsqlDataReader r) =>
         new(r.GetString(0), [.. r.GetFieldValue<string?[]>(1).OfType<string>()]);

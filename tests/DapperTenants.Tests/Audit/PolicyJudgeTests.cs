@@ -72,6 +72,20 @@ public class PolicyJudgeTests
         verdict.Shape.ShouldContain(shape);
     }
 
+    [TestCase("app.visible(t2.*)", "a call of app.visible()")]
+    [TestCase("(app.visible(t2.*) AND (id > 0))", "a call of app.visible()")]
+    [TestCase("(EXISTS ( SELECT 1\n   FROM members m\n  WHERE app.member(m.*, t2.*)))", "EXISTS (sub-select)")]
+    public void A_whole_row_reference_reads_the_tenant_column_so_a_function_of_it_is_unproven_not_ignoring_the_tenant(string expression, string shape)
+    {
+        var verdict = Judge(Integer, expression);
+        verdict.Kind.ShouldBe(PolicyVerdictKind.Unproven);
+        verdict.Shape.ShouldContain(shape);
+    }
+
+    [Test]
+    public void A_whole_row_reference_to_another_table_in_a_sub_select_does_not_read_the_tenant_column() =>
+        Judge(Integer, "(EXISTS ( SELECT 1\n   FROM members m\n  WHERE app.member(m.*)))").Kind.ShouldBe(PolicyVerdictKind.IgnoresTenant);
+
     [TestCase("(id > 0)")]
     [TestCase("(owner = CURRENT_USER)")]
     public void An_expression_without_the_tenant_column_ignores_it(string expression) =>
