@@ -67,6 +67,10 @@ internal static class RegistryMessages
         $"Rows of tenant '{tenant}' were still arriving after {passes} passes of the purge ({tables}), so it stays 'purging'. "
         + "A connection opened before the tenant was disabled, or a data source without TenantOptions.RequireRegisteredTenant, is still writing: stop it, and run the purge again.");
 
+    public static InvalidOperationException NotExportable(string tenant, TenantState state) => new(
+        $"Tenant '{tenant}' is {RegistryQueries.StateName(state)}: its data is deleted{(state == TenantState.Purging ? " in part" : "")}, so it cannot be exported or imported. "
+        + (state == TenantState.Purging ? $"Finish the purge with TenantRegistry.PurgeAsync(await registry.PlanPurgeAsync(\"{tenant}\"))." : "Use another tenant value."));
+
     public static TenantIsolationException Unreadable(string login, PostgresException e) => new(
         $"TenantOptions.RequireRegisteredTenant is on, but the login '{login}' cannot read the tenant registry {Catalog.RegistryNames.QualifiedTable} "
         + $"({e.SqlState}: {e.MessageText}). Install it as the tables' owner with PolicyInstaller.UseTenantRegistry() and GrantTo(\"{login}\").", e);
