@@ -61,14 +61,13 @@ public sealed partial class TenantRegistry
             var connection = await tenants.OpenAsync(tenant, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                var (catalog, order) = await PurgeTablesAsync(connection, tenant, cancellationToken).ConfigureAwait(false);
+                var (_, order) = await PurgeTablesAsync(connection, tenant, cancellationToken).ConfigureAwait(false);
                 var steps = new List<TenantPurgeStep>(order.Count);
                 foreach (var table in order)
                 {
                     steps.Add(new TenantPurgeStep(table.QuotedName, table.TenantColumn, await CountAsync(connection, table, cancellationToken).ConfigureAwait(false)));
                 }
 
-                _ = catalog;
                 return new TenantPurgePlan(tenant, info.State, steps);
             }
         }
@@ -150,7 +149,7 @@ public sealed partial class TenantRegistry
                             throw RowsKeepArriving(tenant, order, counts);
                         }
 
-                        var run = new PurgeRun(tenant, counts.Sum(), deleted, progress);
+                        var run = new PurgeRun(tenant, deleted + counts.Sum(), deleted, progress);
                         for (var i = 0; i < order.Count; i++)
                         {
                             deleted = await PurgeTableAsync(connection, catalog, order[i], counts[i], run, i + 1, order.Count, cancellationToken).ConfigureAwait(false);
@@ -251,6 +250,6 @@ public sealed partial class TenantRegistry
     private sealed record PurgeRun(string Tenant, long Planned, long Deleted, IProgress<TenantPurgeProgress>? Progress)
     {
         public void Report(ProtectedTable table, int step, int steps, long tableDeleted, long tablePlanned) =>
-            Progress?.Report(new TenantPurgeProgress(Tenant, table.QuotedName, step, steps, tableDeleted, tablePlanned, Deleted + tableDeleted, Planned + Deleted));
+            Progress?.Report(new TenantPurgeProgress(Tenant, table.QuotedName, step, steps, tableDeleted, tablePlanned, Deleted + tableDeleted, Planned));
     }
 }
