@@ -144,28 +144,34 @@ public sealed partial class TenantRegistry
                 await using (transaction.ConfigureAwait(false))
                 {
                     await EnterExportAsync(connection, tenant, cancellationToken).ConfigureAwait(false);
-                    foreach (var (file, table) in targets)
+                    for (var i = 0; i < targets.Count; i++)
                     {
+                        var (file, table) = targets[i];
                         var entry = zip.GetEntry(file.File) ?? throw new InvalidDataException($"The archive lacks {file.File}, which its manifest lists for {file.Schema}.{file.Table}. Nothing was imported.");
                         var columns = catalog.CopiedColumns(table);
+                        var staging = $"pg_temp.dapper_tenants_import_{i + 1}";
+                        await ExecuteAsync(connection.InnerConnection, LifecycleSql.CreateStaging(staging, table, columns), cancellationToken).ConfigureAwait(false);
                         using var copy = new ArchiveCopy();
                         var source = entry.Open();
                         await using (source.ConfigureAwait(false))
                         {
-                            var writer = await connection.InnerConnection.BeginTextImportAsync(LifecycleSql.CopyIn(table, columns), cancellationToken).ConfigureAwait(false);
+                            var writer = await connection.InnerConnection.BeginTextImportAsync(LifecycleSql.CopyIn(staging, columns), cancellationToken).ConfigureAwait(false);
                             await using (writer.ConfigureAwait(false))
                             {
                                 await copy.ImportAsync(source, writer, cancellationToken).ConfigureAwait(false);
-                                var sha = copy.Sha256;
-                                if (sha != file.Sha256 || copy.Rows != file.Rows)
-                                {
-                                    await writer.CancelAsync().ConfigureAwait(false);
-                                    throw new InvalidDataException(
-                                        $"{file.File} ({file.Schema}.{file.Table}) holds {copy.Rows} rows with SHA-256 {sha}; the manifest says {file.Rows} rows with {file.Sha256}. "
-                                        + "The archive was changed or damaged: nothing was imported.");
-                                }
                             }
                         }
+
+                        // Into the staging table only; the transaction is never committed when the file is not the manifest's.
+                        var sha = copy.Sha256;
+                        if (sha != file.Sha256 || copy.Rows != file.Rows)
+                        {
+                            throw new InvalidDataException(
+                                $"{file.File} ({file.Schema}.{file.Table}) holds {copy.Rows} rows with SHA-256 {sha}; the manifest says {file.Rows} rows with {file.Sha256}. "
+                                + "The archive was changed or damaged: nothing was imported.");
+                        }
+
+                        await ExecuteAsync(connection.InnerConnection, LifecycleSql.InsertStaged(staging, table, columns), cancellationToken).ConfigureAwait(false);
                     }
 
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -195,6 +201,15 @@ public sealed partial class TenantRegistry
         }
 
         return new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc));
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The protected table here that a file of the archive goes into, with the same columns and types.</summary>

@@ -35,8 +35,20 @@ internal static class LifecycleSql
         $"copy (select {ColumnList(columns)} from {table.QuotedName} where {Column(table)} = "
         + $"pg_catalog.current_setting('{ExportSetting}')::{table.TenantType}) to stdout";
 
-    public static string CopyIn(ProtectedTable table, IReadOnlyList<TableColumn> columns) =>
-        $"copy {table.QuotedName} ({ColumnList(columns)}) from stdin";
+    /// <summary>
+    /// PostgreSQL refuses COPY FROM into a table with Row-Level Security, so an import copies into a temporary table of the
+    /// same columns (dropped at commit), then inserts from it through the policies.
+    /// </summary>
+    public static string CreateStaging(string staging, ProtectedTable table, IReadOnlyList<TableColumn> columns) =>
+        $"create temporary table {staging} on commit drop as select {ColumnList(columns)} from {table.QuotedName} with no data";
+
+    public static string CopyIn(string staging, IReadOnlyList<TableColumn> columns) =>
+        $"copy {staging} ({ColumnList(columns)}) from stdin";
+
+    /// <summary>The staged rows into the table, through its policies' WITH CHECK; identity values are kept as exported.</summary>
+    public static string InsertStaged(string staging, ProtectedTable table, IReadOnlyList<TableColumn> columns) =>
+        $"insert into {table.QuotedName} ({ColumnList(columns)}){(columns.Any(c => c.Identity) ? " overriding system value" : "")} "
+        + $"select {ColumnList(columns)} from {staging}";
 
     public static string ColumnList(IReadOnlyList<TableColumn> columns) => string.Join(", ", columns.Select(c => c.Quoted ?? c.Name));
 
