@@ -39,11 +39,7 @@ public sealed partial class TenantRegistry
             throw new ArgumentException("The destination stream cannot be written. Pass a writable stream, such as a FileStream opened for writing.", nameof(destination));
         }
 
-        var info = await FindAsync(tenant, cancellationToken).ConfigureAwait(false) ?? throw RegistryMessages.NotRegistered(tenant);
-        if (info.State is TenantState.Purged or TenantState.Purging)
-        {
-            throw RegistryMessages.NotExportable(tenant, info.State);
-        }
+        CheckArchivable(await FindAsync(tenant, cancellationToken).ConfigureAwait(false), tenant);
 
         var tenants = new TenantDataSource(_ownerDataSource, _options);
         await using (tenants.ConfigureAwait(false))
@@ -114,22 +110,10 @@ public sealed partial class TenantRegistry
     {
         ArgumentNullException.ThrowIfNull(archive);
         using var zip = new ZipArchive(archive, ZipArchiveMode.Read, leaveOpen: true);
-        var manifestEntry = zip.GetEntry(TenantArchive.ManifestFile)
-            ?? throw new InvalidDataException($"The archive has no {TenantArchive.ManifestFile}. Is it a DapperTenants export, complete?");
-        TenantArchive manifest;
-        var manifestStream = manifestEntry.Open();
-        await using (manifestStream.ConfigureAwait(false))
-        {
-            manifest = ArchiveManifest.Read(manifestStream);
-        }
-
+        var manifest = ReadManifest(zip);
         var tenant = manifest.Tenant;
         Validate(tenant);
-        var info = await FindAsync(tenant, cancellationToken).ConfigureAwait(false) ?? throw RegistryMessages.NotRegistered(tenant);
-        if (info.State is TenantState.Purged or TenantState.Purging)
-        {
-            throw RegistryMessages.NotExportable(tenant, info.State);
-        }
+        CheckArchivable(await FindAsync(tenant, cancellationToken).ConfigureAwait(false), tenant);
 
         var tenants = new TenantDataSource(_ownerDataSource, _options);
         await using (tenants.ConfigureAwait(false))
@@ -147,9 +131,9 @@ public sealed partial class TenantRegistry
                     for (var i = 0; i < targets.Count; i++)
                     {
                         var (file, table) = targets[i];
-                        var entry = zip.GetEntry(file.File) ?? throw new InvalidDataException($"The archive lacks {file.File}, which its manifest lists for {file.Schema}.{file.Table}. Nothing was imported.");
+                        var entry = Entry(zip, file);
                         var columns = catalog.CopiedColumns(table);
-                        var staging = $"pg_temp.dapper_tenants_import_{i + 1}";
+                        var staging = StagingTable(i);
                         await ExecuteAsync(connection.InnerConnection, LifecycleSql.CreateStaging(staging, table, columns), cancellationToken).ConfigureAwait(false);
                         using var copy = new ArchiveCopy();
                         var source = entry.Open();
@@ -162,15 +146,7 @@ public sealed partial class TenantRegistry
                             }
                         }
 
-                        // Into the staging table only; the transaction is never committed when the file is not the manifest's.
-                        var sha = copy.Sha256;
-                        if (sha != file.Sha256 || copy.Rows != file.Rows)
-                        {
-                            throw new InvalidDataException(
-                                $"{file.File} ({file.Schema}.{file.Table}) holds {copy.Rows} rows with SHA-256 {sha}; the manifest says {file.Rows} rows with {file.Sha256}. "
-                                + "The archive was changed or damaged: nothing was imported.");
-                        }
-
+                        Verify(copy, file);
                         await ExecuteAsync(connection.InnerConnection, LifecycleSql.InsertStaged(staging, table, columns), cancellationToken).ConfigureAwait(false);
                     }
 
@@ -202,6 +178,47 @@ public sealed partial class TenantRegistry
 
         return new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc));
     }
+
+    private static void CheckArchivable(TenantInfo? info, string tenant)
+    {
+        if (info is null)
+        {
+            throw RegistryMessages.NotRegistered(tenant);
+        }
+
+        if (info.State is TenantState.Purged or TenantState.Purging)
+        {
+            throw RegistryMessages.NotExportable(tenant, info.State);
+        }
+    }
+
+    /// <summary>The manifest, read before anything else (it is small; the files are streamed).</summary>
+    private TenantArchive ReadManifest(ZipArchive zip)
+    {
+        var entry = zip.GetEntry(TenantArchive.ManifestFile)
+            ?? throw new InvalidDataException($"The archive has no {TenantArchive.ManifestFile}. Is it a DapperTenants export, complete?");
+        using var stream = entry.Open();
+        var manifest = ArchiveManifest.Read(stream);
+        Validate(manifest.Tenant);
+        return manifest;
+    }
+
+    private static ZipArchiveEntry Entry(ZipArchive zip, TenantArchiveTable file) => zip.GetEntry(file.File)
+        ?? throw new InvalidDataException($"The archive lacks {file.File}, which its manifest lists for {file.Schema}.{file.Table}. Nothing was imported.");
+
+    /// <summary>The file went into the staging table only; the transaction is never committed when it is not the manifest's.</summary>
+    private static void Verify(ArchiveCopy copy, TenantArchiveTable file)
+    {
+        var sha = copy.Sha256;
+        if (sha != file.Sha256 || copy.Rows != file.Rows)
+        {
+            throw new InvalidDataException(
+                $"{file.File} ({file.Schema}.{file.Table}) holds {copy.Rows} rows with SHA-256 {sha}; the manifest says {file.Rows} rows with {file.Sha256}. "
+                + "The archive was changed or damaged: nothing was imported.");
+        }
+    }
+
+    private static string StagingTable(int index) => $"pg_temp.dapper_tenants_import_{index + 1}";
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {

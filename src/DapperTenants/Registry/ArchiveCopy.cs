@@ -38,6 +38,42 @@ internal sealed class ArchiveCopy : IDisposable
         await entry.WriteAsync(_bytes.AsMemory(0, last), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>From the database (COPY TO) into an archive entry.</summary>
+    public void Export(TextReader copy, Stream entry)
+    {
+        var encoder = Utf8.GetEncoder();
+        int read;
+        while ((read = copy.Read(_chars, 0, _chars.Length)) > 0)
+        {
+            Rows += _chars.AsSpan(0, read).Count('\n');
+            var length = encoder.GetBytes(_chars, 0, read, _bytes, 0, flush: false);
+            _hash.AppendData(_bytes, 0, length);
+            entry.Write(_bytes, 0, length);
+        }
+
+        var last = encoder.GetBytes([], 0, 0, _bytes, 0, flush: true);
+        _hash.AppendData(_bytes, 0, last);
+        entry.Write(_bytes, 0, last);
+    }
+
+    /// <summary>From an archive entry into the database (COPY FROM).</summary>
+    public void Import(Stream entry, TextWriter copy)
+    {
+        var decoder = Utf8.GetDecoder();
+        int read;
+        var buffer = new byte[BufferChars];
+        while ((read = entry.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            _hash.AppendData(buffer, 0, read);
+            Rows += buffer.AsSpan(0, read).Count((byte)'\n');
+            var length = decoder.GetChars(buffer, 0, read, _chars, 0, flush: false);
+            copy.Write(_chars, 0, length);
+        }
+
+        var last = decoder.GetChars([], 0, 0, _chars, 0, flush: true);
+        copy.Write(_chars, 0, last);
+    }
+
     /// <summary>From an archive entry into the database (COPY FROM).</summary>
     public async Task ImportAsync(Stream entry, TextWriter copy, CancellationToken cancellationToken)
     {

@@ -11,9 +11,11 @@ namespace DapperTenants.Tests.Lifecycle;
 /// schema gives back every row, value for value; unsigned and signed.
 /// </summary>
 [Category(Categories.Database)]
-[TestFixture(false)]
-[TestFixture(true)]
-public class ExportTests(bool useSignedContext)
+[TestFixture(SyncOrAsync.Sync, false)]
+[TestFixture(SyncOrAsync.Async, false)]
+[TestFixture(SyncOrAsync.Sync, true)]
+[TestFixture(SyncOrAsync.Async, true)]
+public class ExportTests(SyncOrAsync mode, bool useSignedContext)
 {
     private LifecycleDatabase _source = null!;
     private LifecycleDatabase _target = null!;
@@ -21,7 +23,7 @@ public class ExportTests(bool useSignedContext)
     [OneTimeSetUp]
     public async Task CreateDatabases()
     {
-        var name = useSignedContext ? "signed" : "plain";
+        var name = $"{mode.ToString().ToLowerInvariant()}_{(useSignedContext ? "signed" : "plain")}";
         _source = await LifecycleDatabase.CreateAsync("export_" + name, useSignedContext);
         _target = await LifecycleDatabase.CreateAsync("import_" + name, useSignedContext);
         await _source.SeedAsync("acme", 7);
@@ -35,17 +37,25 @@ public class ExportTests(bool useSignedContext)
         await _target.DisposeAsync();
     }
 
+    private bool Sync => mode == SyncOrAsync.Sync;
+
+    private async Task<TenantArchive> ExportAsync(TenantRegistry registry, string tenant, Stream destination) =>
+        Sync ? registry.Export(tenant, destination) : await registry.ExportAsync(tenant, destination);
+
+    private async Task<TenantArchive> ImportAsync(TenantRegistry registry, Stream archive) =>
+        Sync ? registry.Import(archive) : await registry.ImportAsync(archive);
+
     [Test]
     public async Task An_archive_imported_into_an_empty_database_gives_back_every_row_of_the_tenant()
     {
         using var archive = new MemoryStream();
-        var exported = await _source.Registry.ExportAsync("acme", archive);
+        var exported = await ExportAsync(_source.Registry, "acme", archive);
         exported.TotalRows.ShouldBe(7 + 28 + 84 + 14 + 7);
         await _target.Registry.CreateAsync("acme");
         (await _target.RowsAsync("acme")).ShouldBeEmpty("the control");
 
         archive.Position = 0;
-        var imported = await _target.Registry.ImportAsync(archive);
+        var imported = await ImportAsync(_target.Registry, archive);
 
         imported.Tenant.ShouldBe("acme");
         var expected = await _source.RowsAsync("acme");
@@ -58,7 +68,7 @@ public class ExportTests(bool useSignedContext)
     public async Task The_manifest_lists_every_table_parents_first_with_columns_rows_and_the_checksum_of_its_file()
     {
         using var archive = new MemoryStream();
-        var exported = await _source.Registry.ExportAsync("globex", archive);
+        var exported = await ExportAsync(_source.Registry, "globex", archive);
 
         using var zip = new ZipArchive(new MemoryStream(archive.ToArray()), ZipArchiveMode.Read);
         zip.Entries.Select(e => e.FullName).Order(StringComparer.Ordinal)
@@ -92,7 +102,7 @@ public class ExportTests(bool useSignedContext)
     public async Task A_changed_archive_is_refused_and_nothing_of_it_is_imported()
     {
         using var archive = new MemoryStream();
-        await _source.Registry.ExportAsync("globex", archive);
+        await ExportAsync(_source.Registry, "globex", archive);
         using var changed = new MemoryStream();
         using (var from = new ZipArchive(new MemoryStream(archive.ToArray()), ZipArchiveMode.Read))
         using (var to = new ZipArchive(changed, ZipArchiveMode.Create, leaveOpen: true))
@@ -115,7 +125,7 @@ public class ExportTests(bool useSignedContext)
 
         await _target.Registry.CreateAsync("globex");
         changed.Position = 0;
-        var refused = await Should.ThrowAsync<InvalidDataException>(() => _target.Registry.ImportAsync(changed));
+        var refused = await Should.ThrowAsync<InvalidDataException>(() => ImportAsync(_target.Registry, changed));
 
         refused.Message.ShouldStartWith("tables/003.copy (public.lc_order_lines) holds 36 rows with SHA-256 ");
         refused.Message.ShouldEndWith("The archive was changed or damaged: nothing was imported.");
@@ -125,7 +135,7 @@ public class ExportTests(bool useSignedContext)
     [Test]
     public async Task Exporting_an_unknown_tenant_names_it()
     {
-        var unknown = await Should.ThrowAsync<TenantNotFoundException>(() => _source.Registry.ExportAsync("nobody", Stream.Null));
+        var unknown = await Should.ThrowAsync<TenantNotFoundException>(() => ExportAsync(_source.Registry, "nobody", Stream.Null));
         unknown.Message.ShouldStartWith("Tenant 'nobody' is not in the tenant registry.");
     }
 }

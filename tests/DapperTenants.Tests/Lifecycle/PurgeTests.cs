@@ -9,9 +9,11 @@ namespace DapperTenants.Tests.Lifecycle;
 /// and checks every other tenant's counts against a snapshot taken as a superuser.
 /// </summary>
 [Category(Categories.Database)]
-[TestFixture(false)]
-[TestFixture(true)]
-public class PurgeTests(bool useSignedContext)
+[TestFixture(SyncOrAsync.Sync, false)]
+[TestFixture(SyncOrAsync.Async, false)]
+[TestFixture(SyncOrAsync.Sync, true)]
+[TestFixture(SyncOrAsync.Async, true)]
+public class PurgeTests(SyncOrAsync mode, bool useSignedContext)
 {
     private LifecycleDatabase _db = null!;
 
@@ -20,13 +22,21 @@ public class PurgeTests(bool useSignedContext)
     [OneTimeSetUp]
     public async Task CreateDatabase()
     {
-        _db = await LifecycleDatabase.CreateAsync("purge_" + (useSignedContext ? "signed" : "plain"), useSignedContext);
+        _db = await LifecycleDatabase.CreateAsync($"purge_{mode.ToString().ToLowerInvariant()}_{(useSignedContext ? "signed" : "plain")}", useSignedContext);
         await _db.SeedAsync("globex", 5);
         await _db.SeedAsync("initech", 3);
     }
 
     [OneTimeTearDown]
     public async Task DropDatabase() => await _db.DisposeAsync();
+
+    private bool Sync => mode == SyncOrAsync.Sync;
+
+    private async Task<TenantPurgePlan> PlanAsync(TenantRegistry registry, string tenant) =>
+        Sync ? registry.PlanPurge(tenant) : await registry.PlanPurgeAsync(tenant);
+
+    private async Task<TenantPurgeResult> PurgeAsync(TenantRegistry registry, TenantPurgePlan plan, IProgress<TenantPurgeProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Sync ? registry.Purge(plan, progress, cancellationToken) : await registry.PurgeAsync(plan, progress, cancellationToken);
 
     private async Task<string> DisabledTenantAsync(string tenant, int n)
     {
@@ -47,7 +57,7 @@ public class PurgeTests(bool useSignedContext)
         var tenant = await DisabledTenantAsync("planned", 4);
         var before = await _db.CountsAsync();
 
-        var plan = await Registry.PlanPurgeAsync(tenant);
+        var plan = await PlanAsync(Registry, tenant);
 
         plan.Tenant.ShouldBe(tenant);
         plan.State.ShouldBe(TenantState.Disabled);
@@ -68,7 +78,7 @@ public class PurgeTests(bool useSignedContext)
         Registry.PurgeChunkSize = 7;
         var reports = new List<TenantPurgeProgress>();
 
-        var result = await Registry.PurgeAsync(await Registry.PlanPurgeAsync(tenant), new SyncProgress(reports.Add));
+        var result = await PurgeAsync(Registry, await PlanAsync(Registry, tenant), new SyncProgress(reports.Add));
 
         result.RowsDeleted.ShouldBe(120);
         result.Tenant.State.ShouldBe(TenantState.Purged);
@@ -100,7 +110,7 @@ public class PurgeTests(bool useSignedContext)
             }
         });
 
-        await Should.ThrowAsync<OperationCanceledException>(async () => await Registry.PurgeAsync(await Registry.PlanPurgeAsync(tenant), progress, cancel.Token));
+        await Should.ThrowAsync<OperationCanceledException>(async () => await PurgeAsync(Registry, await PlanAsync(Registry, tenant), progress, cancel.Token));
 
         var half = Of(await _db.CountsAsync(), tenant);
         deletedWhenCancelled.ShouldBeInRange(3, 12, "three chunks of at most 4 (the category tree goes leaves first)");
@@ -116,16 +126,16 @@ public class PurgeTests(bool useSignedContext)
         var enable = await Should.ThrowAsync<InvalidOperationException>(() => Registry.EnableAsync(tenant));
         enable.Message.ShouldStartWith($"Tenant '{tenant}' is being purged: its purge started and has not finished, so it cannot be enabled.");
 
-        var resumed = await Registry.PlanPurgeAsync(tenant);
+        var resumed = await PlanAsync(Registry, tenant);
         resumed.State.ShouldBe(TenantState.Purging);
         resumed.TotalRows.ShouldBe(half);
-        var result = await Registry.PurgeAsync(resumed);
+        var result = await PurgeAsync(Registry, resumed);
 
         result.RowsDeleted.ShouldBe(half);
         Of(await _db.CountsAsync(), tenant).ShouldBe(0);
         Without(await _db.CountsAsync(), tenant).ShouldBe(Without(before, tenant));
         (await Registry.FindAsync(tenant))!.State.ShouldBe(TenantState.Purged);
-        (await Registry.PurgeAsync(resumed)).RowsDeleted.ShouldBe(0, "a purged tenant has nothing left");
+        (await PurgeAsync(Registry, resumed)).RowsDeleted.ShouldBe(0, "a purged tenant has nothing left");
     }
 
     [Test]
@@ -133,9 +143,9 @@ public class PurgeTests(bool useSignedContext)
     {
         await _db.SeedAsync("still_active", 2);
         var before = await _db.CountsAsync();
-        var plan = await Registry.PlanPurgeAsync("still_active");
+        var plan = await PlanAsync(Registry, "still_active");
 
-        var refused = await Should.ThrowAsync<InvalidOperationException>(() => Registry.PurgeAsync(plan));
+        var refused = await Should.ThrowAsync<InvalidOperationException>(() => PurgeAsync(Registry, plan));
 
         refused.Message.ShouldBe("Tenant 'still_active' is active: only a disabled tenant can be purged, so nothing was deleted. "
             + "Disable it first with TenantRegistry.DisableAsync(\"still_active\", reason), wait for TenantOptions.RegistryRefreshInterval so that no new connection opens for it, then purge.");
@@ -146,7 +156,7 @@ public class PurgeTests(bool useSignedContext)
     [Test]
     public async Task Planning_the_purge_of_an_unknown_tenant_names_it()
     {
-        var unknown = await Should.ThrowAsync<TenantNotFoundException>(() => Registry.PlanPurgeAsync("nobody"));
+        var unknown = await Should.ThrowAsync<TenantNotFoundException>(() => PlanAsync(Registry, "nobody"));
         unknown.Message.ShouldStartWith("Tenant 'nobody' is not in the tenant registry.");
     }
 
@@ -157,10 +167,10 @@ public class PurgeTests(bool useSignedContext)
         var before = await _db.CountsAsync();
         await using var app = _db.Database.CreateAppDataSource();
         var appRegistry = new TenantRegistry(app, _db.Options());
-        var plan = await appRegistry.PlanPurgeAsync(tenant);
+        var plan = await PlanAsync(appRegistry, tenant);
         plan.TotalRows.ShouldBe(Of(before, tenant), "the app login may count the tenant's rows, as it may read them");
 
-        var denied = await Should.ThrowAsync<PostgresException>(() => appRegistry.PurgeAsync(plan));
+        var denied = await Should.ThrowAsync<PostgresException>(() => PurgeAsync(appRegistry, plan));
 
         denied.SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege);
         (await _db.CountsAsync()).ShouldBe(before);
@@ -174,11 +184,11 @@ public class PurgeTests(bool useSignedContext)
         var keyless = new TenantRegistry(_db.Owner);
         if (!useSignedContext)
         {
-            (await keyless.PlanPurgeAsync(tenant)).TotalRows.ShouldBe(20, "no key is needed without the signed context");
+            (await PlanAsync(keyless, tenant)).TotalRows.ShouldBe(20, "no key is needed without the signed context");
             return;
         }
 
-        var refused = await Should.ThrowAsync<InvalidOperationException>(() => keyless.PlanPurgeAsync(tenant));
+        var refused = await Should.ThrowAsync<InvalidOperationException>(() => PlanAsync(keyless, tenant));
         refused.Message.ShouldBe("Table public.lc_categories is protected by the signed context, but this TenantRegistry has no TenantOptions.SigningKey, "
             + "so it could not see tenant 'keyless''s rows (it would find none and delete none). "
             + "Build the TenantRegistry with the same TenantOptions as the application's TenantDataSource (SigningKey and SigningKeyId).");
