@@ -108,14 +108,15 @@ public sealed class LifecycleDatabase : IAsyncDisposable
     public async Task SeedAsync(string tenant, int n)
     {
         await Registry.CreateAsync(tenant);
+        var literal = "'" + tenant.Replace("'", "''", StringComparison.Ordinal) + "'";
         await Database.ExecuteAsAdminAsync($"""
-            insert into lc_customers select '{tenant}', g, 'customer ' || g from generate_series(1, {n}) g;
-            insert into lc_orders select '{tenant}', g, 1 + g % {n}, g * 1.25, case when g % 3 = 0 then null else E'tab\there\nnewline \\ ' || g end,
+            insert into lc_customers select {literal}, g, 'customer ' || g from generate_series(1, {n}) g;
+            insert into lc_orders select {literal}, g, 1 + g % {n}, g * 1.25, case when g % 3 = 0 then null else E'tab\there\nnewline \\ ' || g end,
                                          '2026-01-01 00:00:00+00'::timestamptz + g * interval '1 hour'
                 from generate_series(1, {4 * n}) g;
-            insert into lc_order_lines select '{tenant}', o, l, 'sku-' || l, l from generate_series(1, {4 * n}) o, generate_series(1, 3) l;
-            insert into lc_categories select '{tenant}', g, nullif(g / 2, 0), 'category ' || g from generate_series(1, {2 * n}) g;
-            insert into lc_docs (tenant, title, body) select '{tenant}', 'doc é ' || g, decode(lpad(to_hex(g), 8, '0'), 'hex') from generate_series(1, {n}) g;
+            insert into lc_order_lines select {literal}, o, l, 'sku-' || l, l from generate_series(1, {4 * n}) o, generate_series(1, 3) l;
+            insert into lc_categories select {literal}, g, nullif(g / 2, 0), 'category ' || g from generate_series(1, {2 * n}) g;
+            insert into lc_docs (tenant, title, body) select {literal}, 'doc é ' || g, decode(lpad(to_hex(g), 8, '0'), 'hex') from generate_series(1, {n}) g;
             """);
     }
 

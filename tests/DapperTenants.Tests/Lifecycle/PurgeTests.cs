@@ -195,6 +195,21 @@ public class PurgeTests(SyncOrAsync mode, bool useSignedContext)
     }
 
     [Test]
+    public async Task A_tenant_value_made_of_sql_purges_that_tenant_only()
+    {
+        // Bound, never interpolated: the value is compared as a whole, in the deletes, the counts and the export's COPY.
+        const string tenant = "x' or '1'='1";
+        await _db.SeedAsync(tenant, 2);
+        await Registry.DisableAsync(tenant, "attack");
+        var before = await _db.CountsAsync();
+
+        (await PurgeAsync(Registry, await PlanAsync(Registry, tenant))).RowsDeleted.ShouldBe(Of(before, tenant));
+
+        Of(await _db.CountsAsync(), tenant).ShouldBe(0);
+        (await _db.CountsAsync()).ShouldBe(Without(before, tenant));
+    }
+
+    [Test]
     public void The_chunk_size_is_bounded()
     {
         Should.Throw<ArgumentOutOfRangeException>(() => Registry.PurgeChunkSize = 0);
