@@ -42,41 +42,46 @@ public sealed partial class TenantRegistry
         ArgumentNullException.ThrowIfNull(plan);
         var tenant = plan.Tenant;
         Validate(tenant);
+        using var tenants = new TenantDataSource(_ownerDataSource, _options);
+        using var connection = tenants.Open(tenant);
+
+        // A cycle or a missing signing key is refused before the tenant is marked purging.
+        PurgeTables(connection, tenant);
         using var owner = _ownerDataSource.OpenConnection();
         if (Single(owner, RegistryQueries.StartPurge, tenant) is null)
         {
             return NotPurgeable(Find(owner, tenant), tenant);
         }
 
-        long deleted = 0;
-        using (var tenants = new TenantDataSource(_ownerDataSource, _options))
-        using (var connection = tenants.Open(tenant))
-        {
-            for (var pass = 1; ; pass++)
-            {
-                var (catalog, order) = PurgeTables(connection, tenant);
-                var counts = order.Select(t => Count(connection, t)).ToArray();
-                if (counts.Sum() == 0)
-                {
-                    break;
-                }
-
-                if (pass > PurgePasses)
-                {
-                    throw RowsKeepArriving(tenant, order, counts);
-                }
-
-                var run = new PurgeRun(tenant, deleted + counts.Sum(), deleted, progress);
-                for (var i = 0; i < order.Count; i++)
-                {
-                    deleted = PurgeTable(connection, catalog, order[i], counts[i], run, i + 1, order.Count, cancellationToken);
-                    run = run with { Deleted = deleted };
-                }
-            }
-        }
-
+        var deleted = PurgePasses(connection, tenant, progress, cancellationToken);
         var finished = Single(owner, RegistryQueries.FinishPurge, tenant) ?? throw RegistryMessages.PurgeInterrupted(tenant, Find(owner, tenant)?.State);
         return new TenantPurgeResult(finished, deleted);
+    }
+
+    private long PurgePasses(TenantConnection connection, string tenant, IProgress<TenantPurgeProgress>? progress, CancellationToken cancellationToken)
+    {
+        long deleted = 0;
+        for (var pass = 1; ; pass++)
+        {
+            var (catalog, order) = PurgeTables(connection, tenant);
+            var counts = order.Select(t => Count(connection, t)).ToArray();
+            if (counts.Sum() == 0)
+            {
+                return deleted;
+            }
+
+            if (pass > MaxDeletingPasses)
+            {
+                throw RowsKeepArriving(tenant, order, counts);
+            }
+
+            var run = new PurgeRun(tenant, deleted + counts.Sum(), deleted, progress);
+            for (var i = 0; i < order.Count; i++)
+            {
+                deleted = PurgeTable(connection, catalog, order[i], counts[i], run, i + 1, order.Count, cancellationToken);
+                run = run with { Deleted = deleted };
+            }
+        }
     }
 
     private (LifecycleCatalog Catalog, IReadOnlyList<ProtectedTable> Order) PurgeTables(TenantConnection connection, string tenant)

@@ -15,7 +15,7 @@ public sealed partial class TenantRegistry
     public const int MaxPurgeChunkSize = 1_000_000;
 
     // A purge counts again after deleting; rows that keep arriving (a connection opened before the tenant was disabled) get this many passes.
-    private const int PurgePasses = 3;
+    private const int MaxDeletingPasses = 3;
 
     private int _purgeChunkSize = DefaultPurgeChunkSize;
 
@@ -113,55 +113,60 @@ public sealed partial class TenantRegistry
         ArgumentNullException.ThrowIfNull(plan);
         var tenant = plan.Tenant;
         Validate(tenant);
-        var owner = await _ownerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (owner.ConfigureAwait(false))
+        var tenants = new TenantDataSource(_ownerDataSource, _options);
+        await using (tenants.ConfigureAwait(false))
         {
-            var started = await SingleAsync(owner, RegistryQueries.StartPurge, cancellationToken, tenant).ConfigureAwait(false);
-            if (started is null)
+            var connection = await tenants.OpenAsync(tenant, cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
             {
-                var current = await FindAsync(owner, tenant, cancellationToken).ConfigureAwait(false);
-                return NotPurgeable(current, tenant);
-            }
-
-            long deleted = 0;
-            var tenants = new TenantDataSource(_ownerDataSource, _options);
-            await using (tenants.ConfigureAwait(false))
-            {
-                var connection = await tenants.OpenAsync(tenant, cancellationToken).ConfigureAwait(false);
-                await using (connection.ConfigureAwait(false))
+                // A cycle or a missing signing key is refused before the tenant is marked purging.
+                await PurgeTablesAsync(connection, tenant, cancellationToken).ConfigureAwait(false);
+                var owner = await _ownerDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using (owner.ConfigureAwait(false))
                 {
-                    for (var pass = 1; ; pass++)
+                    if (await SingleAsync(owner, RegistryQueries.StartPurge, cancellationToken, tenant).ConfigureAwait(false) is null)
                     {
-                        var (catalog, order) = await PurgeTablesAsync(connection, tenant, cancellationToken).ConfigureAwait(false);
-                        var counts = new long[order.Count];
-                        for (var i = 0; i < order.Count; i++)
-                        {
-                            counts[i] = await CountAsync(connection, order[i], cancellationToken).ConfigureAwait(false);
-                        }
-
-                        if (counts.Sum() == 0)
-                        {
-                            break;
-                        }
-
-                        if (pass > PurgePasses)
-                        {
-                            throw RowsKeepArriving(tenant, order, counts);
-                        }
-
-                        var run = new PurgeRun(tenant, deleted + counts.Sum(), deleted, progress);
-                        for (var i = 0; i < order.Count; i++)
-                        {
-                            deleted = await PurgeTableAsync(connection, catalog, order[i], counts[i], run, i + 1, order.Count, cancellationToken).ConfigureAwait(false);
-                            run = run with { Deleted = deleted };
-                        }
+                        return NotPurgeable(await FindAsync(owner, tenant, cancellationToken).ConfigureAwait(false), tenant);
                     }
+
+                    var deleted = await PurgePassesAsync(connection, tenant, progress, cancellationToken).ConfigureAwait(false);
+                    var finished = await SingleAsync(owner, RegistryQueries.FinishPurge, cancellationToken, tenant).ConfigureAwait(false)
+                        ?? throw RegistryMessages.PurgeInterrupted(tenant, (await FindAsync(owner, tenant, cancellationToken).ConfigureAwait(false))?.State);
+                    return new TenantPurgeResult(finished, deleted);
                 }
             }
+        }
+    }
 
-            var finished = await SingleAsync(owner, RegistryQueries.FinishPurge, cancellationToken, tenant).ConfigureAwait(false)
-                ?? throw RegistryMessages.PurgeInterrupted(tenant, (await FindAsync(owner, tenant, cancellationToken).ConfigureAwait(false))?.State);
-            return new TenantPurgeResult(finished, deleted);
+    /// <summary>Deletes, then counts again, until a count finds no row of the tenant (at most <see cref="MaxDeletingPasses"/> passes that delete).</summary>
+    private async Task<long> PurgePassesAsync(TenantConnection connection, string tenant, IProgress<TenantPurgeProgress>? progress, CancellationToken cancellationToken)
+    {
+        long deleted = 0;
+        for (var pass = 1; ; pass++)
+        {
+            var (catalog, order) = await PurgeTablesAsync(connection, tenant, cancellationToken).ConfigureAwait(false);
+            var counts = new long[order.Count];
+            for (var i = 0; i < order.Count; i++)
+            {
+                counts[i] = await CountAsync(connection, order[i], cancellationToken).ConfigureAwait(false);
+            }
+
+            if (counts.Sum() == 0)
+            {
+                return deleted;
+            }
+
+            if (pass > MaxDeletingPasses)
+            {
+                throw RowsKeepArriving(tenant, order, counts);
+            }
+
+            var run = new PurgeRun(tenant, deleted + counts.Sum(), deleted, progress);
+            for (var i = 0; i < order.Count; i++)
+            {
+                deleted = await PurgeTableAsync(connection, catalog, order[i], counts[i], run, i + 1, order.Count, cancellationToken).ConfigureAwait(false);
+                run = run with { Deleted = deleted };
+            }
         }
     }
 
@@ -244,7 +249,7 @@ public sealed partial class TenantRegistry
     };
 
     private static InvalidOperationException RowsKeepArriving(string tenant, IReadOnlyList<ProtectedTable> order, long[] counts) =>
-        RegistryMessages.RowsKeepArriving(tenant, PurgePasses, string.Join(", ", order.Select((t, i) => (t, i)).Where(x => counts[x.i] > 0).Select(x => $"{x.t.QuotedName} ({counts[x.i]})")));
+        RegistryMessages.RowsKeepArriving(tenant, MaxDeletingPasses, string.Join(", ", order.Select((t, i) => (t, i)).Where(x => counts[x.i] > 0).Select(x => $"{x.t.QuotedName} ({counts[x.i]})")));
 
     /// <summary>The running totals of one pass, and where they are reported.</summary>
     private sealed record PurgeRun(string Tenant, long Planned, long Deleted, IProgress<TenantPurgeProgress>? Progress)

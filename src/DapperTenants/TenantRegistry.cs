@@ -158,7 +158,7 @@ public sealed partial class TenantRegistry
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
         if (state is { } known && !Enum.IsDefined(known))
         {
-            throw new ArgumentOutOfRangeException(nameof(state), state, "Use TenantState.Active, Disabled or Purged, or null for every state.");
+            throw new ArgumentOutOfRangeException(nameof(state), state, "Use TenantState.Active, Disabled, Purging or Purged, or null for every state.");
         }
 
         return state is { } s ? RegistryQueries.StateName(s) : null;

@@ -192,6 +192,11 @@ public class PurgeTests(SyncOrAsync mode, bool useSignedContext)
         refused.Message.ShouldBe("Table public.lc_categories is protected by the signed context, but this TenantRegistry has no TenantOptions.SigningKey, "
             + "so it could not see tenant 'keyless''s rows (it would find none and delete none). "
             + "Build the TenantRegistry with the same TenantOptions as the application's TenantDataSource (SigningKey and SigningKeyId).");
+
+        var purge = await Should.ThrowAsync<InvalidOperationException>(async () => await PurgeAsync(keyless, await PlanAsync(Registry, tenant)));
+        purge.Message.ShouldBe(refused.Message);
+        (await Registry.FindAsync(tenant))!.State.ShouldBe(TenantState.Disabled, "refused before the tenant was marked purging");
+        Of(await _db.CountsAsync(), tenant).ShouldBe(20);
     }
 
     [Test]
