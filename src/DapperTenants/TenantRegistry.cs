@@ -5,7 +5,9 @@ namespace DapperTenants;
 
 /// <summary>
 /// The tenant registry (<see cref="PolicyInstaller.UseTenantRegistry()"/>): which tenants exist and whether each may open
-/// connections. Create, disable, enable, list and look up tenants, as the tables' owner.
+/// connections. Create, disable, enable, list and look up tenants, as the tables' owner; purge a disabled tenant's data
+/// (<see cref="PlanPurgeAsync"/>, <see cref="PurgeAsync(TenantPurgePlan, IProgress{TenantPurgeProgress}?, CancellationToken)"/>),
+/// export it (<see cref="ExportAsync"/>) and import an export (<see cref="ImportAsync"/>).
 /// </summary>
 /// <remarks>
 /// <para>
