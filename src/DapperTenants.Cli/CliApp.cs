@@ -18,10 +18,20 @@ internal static class CliApp
     /// <param name="error">Where errors go (standard error).</param>
     /// <param name="cancellationToken">Stops the command; it still cleans up what it created.</param>
     /// <returns>0 on success, 1 on findings or failure, 2 on bad usage, 3 when the audit could not finish, 4 when the tenant registry refused (see <see cref="ExitCodes"/>).</returns>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        RunAsync(args, output, error, terminalInput: null, cancellationToken);
+
+    /// <summary>Parses <paramref name="args"/>, runs the command and returns the process exit code.</summary>
+    /// <param name="args">The arguments after the command name.</param>
+    /// <param name="output">Where results go (standard output).</param>
+    /// <param name="error">Where errors go (standard error).</param>
+    /// <param name="terminalInput">Standard input when it is an interactive terminal (confirmations); <see langword="null"/> otherwise.</param>
+    /// <param name="cancellationToken">Stops the command; it still cleans up what it created.</param>
+    /// <returns>0 on success, 1 on findings or failure, 2 on bad usage, 3 when the audit could not finish, 4 when the tenant registry refused (see <see cref="ExitCodes"/>).</returns>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader? terminalInput, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var context = new CliContext(output, error);
+        var context = new CliContext(output, error) { TerminalInput = terminalInput };
         var root = BuildRoot(context);
 
         // No response files: System.CommandLine would read '@name' as a file of more arguments, so a tenant value such as
@@ -67,7 +77,7 @@ internal static class CliApp
         root.Subcommands.Add(PolicyCommands.CreateApply(context));
         root.Subcommands.Add(PolicyCommands.CreateScript(context));
         root.Subcommands.Add(AuditCommand.Create(context));
-        root.Subcommands.Add(TenantsCommands.Create(context));
+        root.Subcommands.Add(TenantsPurgeExportCommands.AddTo(TenantsCommands.Create(context), context));
         return root;
     }
 }

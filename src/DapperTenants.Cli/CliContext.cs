@@ -20,6 +20,9 @@ internal sealed class CliContext
     /// <summary>Standard error: one line per failure.</summary>
     public TextWriter Error { get; }
 
+    /// <summary>Standard input when it is an interactive terminal, for confirmations; <see langword="null"/> when redirected or absent.</summary>
+    public TextReader? TerminalInput { get; init; }
+
     /// <summary>Whether standard output is an interactive terminal (not redirected, not a test's writer).</summary>
     public bool IsTerminal { get; }
 

@@ -12,4 +12,4 @@ Console.CancelKeyPress += (_, e) =>
     }
 };
 
-return await CliApp.RunAsync(args, Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
+return await CliApp.RunAsync(args, Console.Out, Console.Error, Console.IsInputRedirected ? null : Console.In, cancel.Token).ConfigureAwait(false);

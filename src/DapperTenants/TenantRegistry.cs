@@ -5,7 +5,9 @@ namespace DapperTenants;
 
 /// <summary>
 /// The tenant registry (<see cref="PolicyInstaller.UseTenantRegistry()"/>): which tenants exist and whether each may open
-/// connections. Create, disable, enable, list and look up tenants, as the tables' owner.
+/// connections. Create, disable, enable, list and look up tenants, as the tables' owner; purge a disabled tenant's data
+/// (<see cref="PlanPurgeAsync"/>, <see cref="PurgeAsync(TenantPurgePlan, IProgress{TenantPurgeProgress}?, CancellationToken)"/>),
+/// export it (<see cref="ExportAsync"/>) and import an export (<see cref="ImportAsync"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -34,10 +36,14 @@ public sealed partial class TenantRegistry
 
     private readonly NpgsqlDataSource _ownerDataSource;
     private readonly int _maxTenantLength;
+    private readonly TenantOptions _options;
 
     /// <summary>Creates a registry that connects through <paramref name="ownerDataSource"/> (the tables' owner).</summary>
     /// <param name="ownerDataSource">A data source for the role that owns the registry. The caller keeps ownership of it.</param>
-    /// <param name="options">The options whose <see cref="TenantOptions.MaxTenantLength"/> bounds tenant values; <see langword="null"/> for the defaults.</param>
+    /// <param name="options">
+    /// The options whose <see cref="TenantOptions.MaxTenantLength"/> bounds tenant values, and whose setting name and signing key
+    /// the purge and the export open the tenant with: pass the application's options. <see langword="null"/> for the defaults.
+    /// </param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public TenantRegistry(NpgsqlDataSource ownerDataSource, TenantOptions? options = null)
     {
@@ -46,6 +52,11 @@ public sealed partial class TenantRegistry
         copy.Validate(nameof(options));
         _ownerDataSource = ownerDataSource;
         _maxTenantLength = copy.MaxTenantLength;
+
+        // Purge and export open the tenant through its own policies; a disabled or purging tenant must still open there.
+        copy.RequireRegisteredTenant = false;
+        copy.CreateIfMissing = false;
+        _options = copy;
     }
 
     /// <summary>Registers a new, active tenant.</summary>
@@ -149,7 +160,7 @@ public sealed partial class TenantRegistry
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
         if (state is { } known && !Enum.IsDefined(known))
         {
-            throw new ArgumentOutOfRangeException(nameof(state), state, "Use TenantState.Active, Disabled or Purged, or null for every state.");
+            throw new ArgumentOutOfRangeException(nameof(state), state, "Use TenantState.Active, Disabled, Purging or Purged, or null for every state.");
         }
 
         return state is { } s ? RegistryQueries.StateName(s) : null;
@@ -171,6 +182,7 @@ public sealed partial class TenantRegistry
     {
         null => throw RegistryMessages.NotRegistered(tenant),
         { State: TenantState.Purged } => throw RegistryMessages.Purged(tenant, action),
+        { State: TenantState.Purging } when action == "enabled" => throw RegistryMessages.Purging(tenant, action),
         _ => current,
     };
 

@@ -11,4 +11,10 @@ public enum TenantState
 
     /// <summary>The tenant's data was deleted; it opens no connection and its identifier is not reused.</summary>
     Purged = 2,
+
+    /// <summary>
+    /// <see cref="TenantRegistry.PurgeAsync"/> started deleting the tenant's data and has not finished (it was cancelled,
+    /// or the process stopped): it opens no connection, cannot be enabled, and running the purge again finishes it.
+    /// </summary>
+    Purging = 3,
 }

@@ -204,6 +204,36 @@ public partial class TenantsCommandTests
     }
 
     [Test]
+    public async Task A_tenant_whose_purge_did_not_finish_cannot_be_enabled_and_lists_as_purging()
+    {
+        await _registry.CreateAsync("half_purged");
+        await _database.ExecuteAsOwnerAsync("update dapper_tenants.tenants set state = 'purging' where id = 'half_purged'");
+
+        var enable = await Tenants("enable", "half_purged", "--json");
+        var list = await Tenants("list", "--state", "purging", "--json");
+
+        enable.ExitCode.ShouldBe(4, enable.ToString());
+        enable.Err.ShouldBe("error: Tenant 'half_purged' is being purged: its purge started and has not finished, so it cannot be enabled. "
+            + "Finish it with: dapper-tenants tenants purge half_purged --connection ..." + Environment.NewLine);
+        using (var json = JsonDocument.Parse(enable.Out))
+        {
+            json.RootElement.GetProperty("error").GetProperty("kind").GetString().ShouldBe("purging");
+            json.RootElement.GetProperty("error").GetProperty("state").GetString().ShouldBe("purging");
+        }
+
+        list.ExitCode.ShouldBe(0, list.ToString());
+        using (var json = JsonDocument.Parse(list.Out))
+        {
+            json.RootElement.GetProperty("state").GetString().ShouldBe("purging");
+            var rows = json.RootElement.GetProperty("tenants").EnumerateArray().ToList();
+            rows.Select(r => r.GetProperty("tenant").GetString()).ShouldBe(["half_purged"]);
+            rows[0].GetProperty("state").GetString().ShouldBe("purging");
+        }
+
+        (await _registry.FindAsync("half_purged"))!.State.ShouldBe(TenantState.Purging);
+    }
+
+    [Test]
     public async Task The_app_login_cannot_register_or_enable_a_tenant_through_the_command()
     {
         await _registry.CreateAsync("app_attack");

@@ -97,6 +97,13 @@ internal static class TenantsCommands
                 var value = tenant is null ? null : parseResult.GetValue(tenant);
                 return await RefuseAsync(context, asJson, "purged", e.Message, value, TenantState.Purged).ConfigureAwait(false);
             }
+            catch (InvalidOperationException e) when (e.GetType() == typeof(InvalidOperationException) && e.Message.Contains(" is being purged", StringComparison.Ordinal))
+            {
+                // A purge started and did not finish (enable): the CLI's way to finish it.
+                var value = tenant is null ? null : parseResult.GetValue(tenant);
+                var message = $"Tenant '{value}' is being purged: its purge started and has not finished, so it cannot be enabled. Finish it with: dapper-tenants tenants purge {value} --connection ...";
+                return await RefuseAsync(context, asJson, "purging", message, value, TenantState.Purging).ConfigureAwait(false);
+            }
             catch (ArgumentException e)
             {
                 // The registry validates before it connects: a value it rejects is bad usage, and nothing ran.
@@ -121,8 +128,8 @@ internal static class TenantsCommands
     private static Command CreateList(CliContext context)
     {
         var (connection, json) = (Connection(), Json());
-        var state = new Option<string?>("--state") { Description = "Only tenants in this state: active, disabled or purged. All states by default." };
-        state.AcceptOnlyFromAmong("active", "disabled", "purged");
+        var state = new Option<string?>("--state") { Description = "Only tenants in this state: active, disabled, purging (a purge that has not finished) or purged. All states by default." };
+        state.AcceptOnlyFromAmong("active", "disabled", "purging", "purged");
         var pageSize = new Option<int>("--page-size")
         {
             Description = $"At most this many tenants, 1 to {TenantRegistry.MaxPageSize}.",

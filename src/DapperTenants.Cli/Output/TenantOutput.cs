@@ -26,6 +26,7 @@ internal static class TenantOutput
     {
         TenantState.Active => "active",
         TenantState.Disabled => "disabled",
+        TenantState.Purging => "purging",
         TenantState.Purged => "purged",
         _ => ((int)state).ToString(CultureInfo.InvariantCulture),
     };

@@ -34,6 +34,12 @@ internal static class RegistryNames
     /// <summary>The state of a tenant whose data was deleted.</summary>
     public const string Purged = "purged";
 
+    /// <summary>The state of a tenant whose purge started and has not finished.</summary>
+    public const string Purging = "purging";
+
+    /// <summary>The check constraint that lists the states (named as PostgreSQL names it by default, so older registries have it too).</summary>
+    public const string StateCheck = "tenants_state_check";
+
     /// <summary>The columns every reader needs, with their types as <c>format_type</c> prints them.</summary>
     public static readonly IReadOnlyList<(string Name, string Type)> Columns =
     [

@@ -20,8 +20,10 @@ internal sealed record RegistryCatalog(
     /// <param name="MissingColumns">The model's columns it lacks or holds with another type, as <c>name type</c>.</param>
     /// <param name="Writers">Roles other than the owner (or PUBLIC) holding a privilege other than SELECT on it or its columns.</param>
     /// <param name="RolesWithoutSelect">Existing grantee roles that may not read it.</param>
+    /// <param name="StateCheckCurrent">Its check of the states admits every state of the model (an older registry lacks <c>purging</c>).</param>
     internal sealed record TableInfo(
-        string Owner, bool OwnedByInstaller, IReadOnlyList<string> MissingColumns, IReadOnlyList<string> Writers, IReadOnlyList<string> RolesWithoutSelect);
+        string Owner, bool OwnedByInstaller, IReadOnlyList<string> MissingColumns, IReadOnlyList<string> Writers, IReadOnlyList<string> RolesWithoutSelect,
+        bool StateCheckCurrent = true);
 
     /// <param name="Owner">The owner role.</param>
     /// <param name="OwnedByInstaller">The installer's login is, or has the privileges of, the owner.</param>

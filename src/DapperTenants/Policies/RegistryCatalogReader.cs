@@ -28,7 +28,8 @@ internal static class RegistryCatalogReader
                      from (select (aclexplode(c.relacl)).* union all
                            select (aclexplode(at.attacl)).* from pg_attribute at where at.attrelid = c.oid and at.attacl is not null) a
                      where a.grantee <> c.relowner and a.privilege_type <> 'SELECT' order by 1),
-               array(select r.rolname::text from pg_roles r where r.rolname = any($1::text[]) and not has_table_privilege(r.oid, c.oid, 'SELECT') order by 1)
+               array(select r.rolname::text from pg_roles r where r.rolname = any($1::text[]) and not has_table_privilege(r.oid, c.oid, 'SELECT') order by 1),
+               coalesce((select pg_get_constraintdef(k.oid) from pg_constraint k where k.conrelid = c.oid and k.conname = '{RegistryNames.StateCheck}'), '')
         from (select 1) one
         left join (pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = '{RegistryNames.Schema}')
                on c.relname = '{RegistryNames.Table}' and c.relkind = 'r'
@@ -115,7 +116,8 @@ internal static class RegistryCatalogReader
 
     private static RegistryCatalog.TableInfo? ReadTable(NpgsqlDataReader reader) => reader.GetBoolean(0)
         ? new RegistryCatalog.TableInfo(
-            reader.GetString(1), reader.GetBoolean(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5))
+            reader.GetString(1), reader.GetBoolean(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5),
+            reader.GetString(6) == RegistrySql.StateCheckDefinition)
         : null;
 
     private static RegistryCatalog.FunctionInfo? ReadFunction(NpgsqlDataReader reader)

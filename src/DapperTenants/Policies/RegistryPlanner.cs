@@ -66,6 +66,11 @@ internal static class RegistryPlanner
                     + "Add them, or drop the table (after saving its rows) so that the installer creates it again.");
             }
 
+            if (installed.MissingColumns.Count == 0 && !installed.StateCheckCurrent)
+            {
+                Add(table, "the tenant registry's check of the states lacks 'purging' (a registry older than TenantRegistry.PurgeAsync)", RegistrySql.ReplaceStateCheck());
+            }
+
             foreach (var writer in installed.Writers)
             {
                 var grantee = writer == "PUBLIC" ? "PUBLIC" : "role " + Quote(writer);

@@ -41,7 +41,7 @@ internal static class RegistrySql
         $"""
         CREATE TABLE {(ifNotExists ? "IF NOT EXISTS " : "")}{QualifiedTable} (
             id pg_catalog.text PRIMARY KEY CHECK (pg_catalog.octet_length(id) BETWEEN 1 AND 4096),
-            state pg_catalog.text NOT NULL DEFAULT '{Active}' CHECK (state IN ('{Active}', '{Disabled}', '{Purged}')),
+            state pg_catalog.text NOT NULL DEFAULT '{Active}' CONSTRAINT {StateCheck} {StateCheckDefinition},
             created_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
             disabled_at pg_catalog.timestamptz,
             disabled_reason pg_catalog.text
@@ -49,6 +49,13 @@ internal static class RegistrySql
         """,
         RevokeFromEveryone($"pg_catalog.to_regclass({Identifiers.Literal(QualifiedTable)})", "pg_class", "relacl", "relowner", 'r', WritePrivileges, "TABLE " + QualifiedTable),
     ];
+
+    /// <summary>The states the registry admits, as <c>pg_get_constraintdef</c> prints the check (compared to detect a registry older than the purging state).</summary>
+    public const string StateCheckDefinition = $"CHECK ((state = ANY (ARRAY['{Active}'::text, '{Disabled}'::text, '{Purged}'::text, '{Purging}'::text])))";
+
+    /// <summary>Replaces the states' check of an older registry (which lacked <c>purging</c>) in one statement.</summary>
+    public static string ReplaceStateCheck() =>
+        $"ALTER TABLE {QualifiedTable} DROP CONSTRAINT IF EXISTS {StateCheck}, ADD CONSTRAINT {StateCheck} {StateCheckDefinition};";
 
     /// <summary>Every privilege that changes the table; SELECT stays with whoever has it (the registry is metadata, not a tenant's rows).</summary>
     public const string WritePrivileges = "INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER";

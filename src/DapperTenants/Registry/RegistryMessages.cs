@@ -16,6 +16,9 @@ internal static class RegistryMessages
             $"Tenant '{tenant}' is disabled in the tenant registry, and TenantOptions.RequireRegisteredTenant is on: no connection was opened for it. "
             + $"Enable it as the tables' owner with TenantRegistry.EnableAsync(\"{tenant}\"); data sources see the change within "
             + $"TenantOptions.RegistryRefreshInterval ({Seconds(interval)}).", tenant, state),
+        TenantState.Purging => new TenantNotFoundException(
+            $"Tenant '{tenant}' is being purged (its purge started and has not finished), so no connection was opened for it. "
+            + $"Finish the purge as the tables' owner with TenantRegistry.PurgeAsync(await registry.PlanPurgeAsync(\"{tenant}\")).", tenant, state),
         _ => new TenantNotFoundException(
             $"Tenant '{tenant}' is purged in the tenant registry: its data was deleted, so no connection was opened for it, and its identifier "
             + "is not reused. Use another tenant value.", tenant, state),
@@ -36,6 +39,37 @@ internal static class RegistryMessages
 
     public static InvalidOperationException Purged(string tenant, string action) => new(
         $"Tenant '{tenant}' is purged: its data was deleted, so it cannot be {action}. A purged identifier is not reused: use another tenant value.");
+
+    public static InvalidOperationException Purging(string tenant, string action) => new(
+        $"Tenant '{tenant}' is being purged: its purge started and has not finished, so it cannot be {action}. "
+        + $"Finish the purge with TenantRegistry.PurgeAsync(await registry.PlanPurgeAsync(\"{tenant}\")).");
+
+    public static InvalidOperationException NotDisabled(string tenant) => new(
+        $"Tenant '{tenant}' is active: only a disabled tenant can be purged, so nothing was deleted. "
+        + $"Disable it first with TenantRegistry.DisableAsync(\"{tenant}\", reason), wait for TenantOptions.RegistryRefreshInterval so that no new connection opens for it, then purge.");
+
+    public static InvalidOperationException AlreadyPurged(string tenant) => new(
+        $"Tenant '{tenant}' is already purged: its data was deleted. Nothing to do.");
+
+    public static InvalidOperationException SignedWithoutKey(string tenant, string table) => new(
+        $"Table {table} is protected by the signed context, but this TenantRegistry has no TenantOptions.SigningKey, so it could not see tenant '{tenant}''s rows "
+        + "(it would find none and delete none). Build the TenantRegistry with the same TenantOptions as the application's TenantDataSource (SigningKey and SigningKeyId).");
+
+    public static InvalidOperationException PurgeInterrupted(string tenant, TenantState? state) => new(
+        $"Tenant '{tenant}' was no longer purging when its purge finished deleting (now {(state is { } s ? RegistryQueries.StateName(s) : "not registered")}): "
+        + "someone changed the registry meanwhile. Check the registry, and run the purge again if the tenant must go.");
+
+    public static InvalidOperationException Undeletable(string tenant, string table, long left) => new(
+        $"{left} row(s) of tenant '{tenant}' remain in {table} after deleting every row no other row references: its rows reference each other in a cycle. "
+        + "The tenant stays 'purging'. Break the cycle (set the referencing column to NULL for these rows, or make the key ON DELETE CASCADE) and run the purge again.");
+
+    public static InvalidOperationException RowsKeepArriving(string tenant, int passes, string tables) => new(
+        $"Rows of tenant '{tenant}' were still arriving after {passes} passes of the purge ({tables}), so it stays 'purging'. "
+        + "A connection opened before the tenant was disabled, or a data source without TenantOptions.RequireRegisteredTenant, is still writing: stop it, and run the purge again.");
+
+    public static InvalidOperationException NotExportable(string tenant, TenantState state) => new(
+        $"Tenant '{tenant}' is {RegistryQueries.StateName(state)}: its data is deleted{(state == TenantState.Purging ? " in part" : "")}, so it cannot be exported or imported. "
+        + (state == TenantState.Purging ? $"Finish the purge with TenantRegistry.PurgeAsync(await registry.PlanPurgeAsync(\"{tenant}\"))." : "Use another tenant value."));
 
     public static TenantIsolationException Unreadable(string login, PostgresException e) => new(
         $"TenantOptions.RequireRegisteredTenant is on, but the login '{login}' cannot read the tenant registry {Catalog.RegistryNames.QualifiedTable} "

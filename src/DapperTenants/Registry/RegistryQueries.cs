@@ -25,6 +25,16 @@ internal static class RegistryQueries
         WHERE id = $1 AND state = '{Disabled}' RETURNING {Columns}
         """;
 
+    /// <summary>Marks a disabled tenant (or one whose purge did not finish) as purging; no row when it is neither.</summary>
+    public const string StartPurge = $"""
+        UPDATE {QualifiedTable} SET state = '{Purging}' WHERE id = $1 AND state IN ('{Disabled}', '{Purging}') RETURNING {Columns}
+        """;
+
+    /// <summary>Marks a purging tenant as purged; no row when it is not purging.</summary>
+    public const string FinishPurge = $"""
+        UPDATE {QualifiedTable} SET state = '{Purged}' WHERE id = $1 AND state = '{Purging}' RETURNING {Columns}
+        """;
+
     // $1 state or NULL, $2 the last id of the previous page or NULL, $3 page size + 1 (the extra row says whether a next page exists).
     public const string List = $"""
         SELECT {Columns} FROM {QualifiedTable}
@@ -66,7 +76,8 @@ internal static class RegistryQueries
         Active => TenantState.Active,
         Disabled => TenantState.Disabled,
         Purged => TenantState.Purged,
-        _ => throw new InvalidOperationException($"The tenant registry holds the unknown state '{state}'. Only 'active', 'disabled' and 'purged' are valid."),
+        Purging => TenantState.Purging,
+        _ => throw new InvalidOperationException($"The tenant registry holds the unknown state '{state}'. Only 'active', 'disabled', 'purging' and 'purged' are valid."),
     };
 
     public static string StateName(TenantState state) => state switch
@@ -74,6 +85,7 @@ internal static class RegistryQueries
         TenantState.Active => Active,
         TenantState.Disabled => Disabled,
         TenantState.Purged => Purged,
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Use TenantState.Active, Disabled or Purged."),
+        TenantState.Purging => Purging,
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Use TenantState.Active, Disabled, Purging or Purged."),
     };
 }
