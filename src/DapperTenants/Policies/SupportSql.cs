@@ -132,7 +132,7 @@ internal static class SupportSql
     public static string Admits(string column, bool forWrite)
     {
         var w = forWrite ? "true" : "false";
-        return $"((SELECT \"{Schema}\".\"{AllFunction}\"({w})) OR ({Identifiers.Quote(column)})::pg_catalog.text OPERATOR(pg_catalog.=) ANY ((SELECT \"{Schema}\".\"{TenantsFunction}\"({w}))))";
+        return $"((SELECT \"{Schema}\".\"{AllFunction}\"({w})) OR ({Identifiers.Quote(column)})::pg_catalog.text OPERATOR(pg_catalog.=) ANY ((SELECT \"{Schema}\".\"{TenantsFunction}\"({w}))::pg_catalog.text[]))";
     }
 
     /// <summary>The three policies of one table, each followed by the comment that marks the model it was made from.</summary>
