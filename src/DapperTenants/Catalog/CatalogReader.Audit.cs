@@ -145,6 +145,16 @@ internal static partial class CatalogReader
                exists (select from pg_namespace n where n.nspname = $3)
         """;
 
+    // $3: the app login. Null or empty results when support access is not installed.
+    private const string SupportReachSql = $$"""
+        select coalesce(has_function_privilege($3::text::name, to_regprocedure('{{SupportNames.BeginSignature}}'), 'EXECUTE'), false),
+               array(select p from unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) with ordinality p(p, i)
+                     where coalesce(has_table_privilege($3::text::name, to_regclass('{{SupportNames.QualifiedTable}}'), p), false) order by i),
+               array(select distinct r.rolname::text from pg_policy pol cross join unnest(pol.polroles) ro(oid) join pg_roles r on r.oid = ro.oid
+                     where pol.polname in ('{{SupportNames.Policy}}', '{{SupportNames.ScopePolicy}}', '{{SupportNames.DeletePolicy}}')
+                       and pg_has_role($3::text::name, r.oid, 'MEMBER') order by 1)
+        """;
+
     /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
     public static async Task<AuditCatalog> ReadForAuditAsync(
         NpgsqlConnection connection, CatalogRequest request, string? appRole, CancellationToken cancellationToken)
@@ -184,7 +194,8 @@ internal static partial class CatalogReader
                     var applying = await ReadSetAsync(reader, r => r.GetFieldValue<uint>(0), cancellationToken).ConfigureAwait(false);
                     var hardening = (await ReadSetAsync(reader, ReadHardening, cancellationToken).ConfigureAwait(false))[0];
                     var chains = await ReadSetAsync(reader, ReadRoleChain, cancellationToken).ConfigureAwait(false);
-                    login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
+                    var support = (await ReadSetAsync(reader, ReadSupportReach, cancellationToken).ConfigureAwait(false))[0];
+                    login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains, Support = support };
                 }
 
                 return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others };
@@ -220,7 +231,8 @@ internal static partial class CatalogReader
             var applying = ReadSet(objectReader, r => r.GetFieldValue<uint>(0));
             var hardening = ReadSet(objectReader, ReadHardening)[0];
             var chains = ReadSet(objectReader, ReadRoleChain);
-            login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains };
+            var support = ReadSet(objectReader, ReadSupportReach)[0];
+            login = Login(knownRole, head.Role[0], privileges, applying, hardening) with { Chains = chains, Support = support };
         }
 
         return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others };
@@ -263,7 +275,7 @@ internal static partial class CatalogReader
 
         foreach (var sql in knownRole is null
             ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql }
-            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql, RoleChainsSql])
+            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PrivilegesSql, PoliciesApplyingSql, HardeningSql, RoleChainsSql, SupportReachSql])
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.AddRange(Parameters());
@@ -321,6 +333,9 @@ internal static partial class CatalogReader
 
     private static AuditCatalog.TablePrivileges ReadPrivileges(NpgsqlDataReader r) =>
         new(r.GetFieldValue<uint>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
+
+    private static AuditCatalog.SupportReach ReadSupportReach(NpgsqlDataReader r) =>
+        new(r.GetBoolean(0), r.GetFieldValue<string[]>(1), r.GetFieldValue<string[]>(2));
 
     private static AuditCatalog.RoleChain ReadRoleChain(NpgsqlDataReader r) =>
         new(r.GetString(0), r.GetFieldValue<string[]>(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
