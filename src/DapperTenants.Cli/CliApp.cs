@@ -58,6 +58,7 @@ internal static class CliApp
         root.Subcommands.Add(PolicyCommands.CreateApply(context));
         root.Subcommands.Add(PolicyCommands.CreateScript(context));
         root.Subcommands.Add(AuditCommand.Create(context));
+        root.Subcommands.Add(AccessLogCommand.Create(context));
         return root;
     }
 }
