@@ -109,6 +109,16 @@ public class AccessLogCommandTests
         (await CliRun.RunAsync("--help")).Out.ShouldContain("  access-log ");
     }
 
+    [Test]
+    public async Task Script_with_support_role_adds_the_support_access_section()
+    {
+        var run = await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly, "--grant-to", "app_login", "--support-role", "ops_support");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Out.ShouldContain("-- Support access (PolicyInstaller.UseSupportAccess): an append-only access log that only the support role \"ops_support\" writes,");
+        run.Out.ShouldContain("CREATE POLICY \"dapper_tenants_support_scope\" ON \"public\".\"invoices\" AS RESTRICTIVE FOR ALL TO \"ops_support\"");
+        (await CliRun.RunAsync("script", "--assembly", CliRun.SampleAssembly)).Out.ShouldNotContain("Support access");
+    }
+
     [TestCase("--limit", "0", "--limit 0 is out of range: give 1 to 10000.")]
     [TestCase("--since", "yesterday", "--since 'yesterday' is not an ISO 8601 date or instant, such as 2026-12-01 or 2026-12-01T08:00:00Z.")]
     public async Task Bad_values_exit_2(string option, string value, string expected)

@@ -89,6 +89,28 @@ internal static class AccessLogCommand
         return command;
     }
 
+    /// <summary><c>--support-role</c> of plan, apply and script: <see cref="PolicyInstaller.UseSupportAccess"/>.</summary>
+    public static Option<string?> SupportRoleOption()
+    {
+        var option = new Option<string?>("--support-role")
+        {
+            Description = "Also install support access for this NOLOGIN role (operators' logins are its members): the append-only access log, "
+                + "its SECURITY DEFINER functions, and policies that admit the role to the tenants of its own logged session only. See docs/support-access.md.",
+            HelpName = "ROLE",
+        };
+        option.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string?>()))
+            {
+                result.AddError("--support-role needs a role name.");
+            }
+        });
+        return option;
+    }
+
+    public static PolicyInstaller WithSupportRole(PolicyInstaller installer, ParseResult parseResult, Option<string?> supportRole) =>
+        parseResult.GetValue(supportRole) is { } role ? installer.UseSupportAccess(role) : installer;
+
     private static async Task<IReadOnlyList<SupportAccessEntry>> ReadAsync(NpgsqlDataSource dataSource, SupportAccessQuery query, CancellationToken token)
     {
         try

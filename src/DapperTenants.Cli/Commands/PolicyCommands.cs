@@ -36,9 +36,10 @@ internal static class PolicyCommands
         var (assembly, connection, setting, grantTo) = (CliOptions.Assembly(), CliOptions.Connection(ConnectionHelp), CliOptions.Setting(), CliOptions.GrantTo());
         var signing = new SigningOptions();
         var hardening = new HardeningOptions();
+        var supportRole = AccessLogCommand.SupportRoleOption();
         var command = new Command(name, description)
         {
-            assembly, connection, setting, grantTo,
+            assembly, connection, setting, grantTo, supportRole,
         };
         signing.AddTo(command, include: false);
         hardening.AddTo(command);
@@ -50,8 +51,9 @@ internal static class PolicyCommands
             {
                 var renderer = new PlanRenderer(context);
                 renderer.WriteModel(app, parseResult.GetRequiredValue(setting), signing.KeyIdOf(parseResult));
-                var installer = hardening.Configure(
-                    CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult);
+                var installer = AccessLogCommand.WithSupportRole(hardening.Configure(
+                    CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult),
+                    parseResult, supportRole);
                 return await run(installer, renderer, app, token).ConfigureAwait(false);
             }
         }, cancellationToken));
@@ -69,9 +71,10 @@ internal static class PolicyCommands
                 + "(SharedRows tables as reference tables), citus.propagate_set_commands = 'local' for the --grant-to role. "
                 + "Not verified against Citus; the library's tenant context for Citus (SET LOCAL) is not built yet.",
         };
+        var supportRole = AccessLogCommand.SupportRoleOption();
         var command = new Command("script", "Print the complete, idempotent DDL for the [Rls] types without connecting to a database.")
         {
-            assembly, setting, grantTo, citus,
+            assembly, setting, grantTo, citus, supportRole,
         };
         signing.AddTo(command, include: true);
         hardening.AddTo(command);
@@ -83,8 +86,9 @@ internal static class PolicyCommands
             var offline = NpgsqlDataSource.Create("Host=localhost");
             await using (offline.ConfigureAwait(false))
             {
-                var installer = hardening.Configure(
-                    CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult);
+                var installer = AccessLogCommand.WithSupportRole(hardening.Configure(
+                    CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult),
+                    parseResult, supportRole);
                 if (parseResult.GetValue(citus))
                 {
                     installer.UseCitus();
