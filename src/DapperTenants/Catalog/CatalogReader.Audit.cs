@@ -146,10 +146,15 @@ internal static partial class CatalogReader
         """;
 
     // $3: the app login. Null or empty results when support access is not installed.
+    // (Catalog joins, not to_regclass: a name in a schema the auditing login may not use would raise an error.)
     private const string SupportReachSql = $$"""
-        select coalesce(has_function_privilege($3::text::name, to_regprocedure('{{SupportNames.BeginSignature}}'), 'EXECUTE'), false),
-               array(select p from unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) with ordinality p(p, i)
-                     where coalesce(has_table_privilege($3::text::name, to_regclass('{{SupportNames.QualifiedTable}}'), p), false) order by i),
+        select coalesce((select bool_or(has_function_privilege($3::text::name, p.oid, 'EXECUTE'))
+                         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                         where n.nspname = '{{SupportNames.Schema}}' and p.proname = '{{SupportNames.BeginFunction}}'), false),
+               array(select pr.p from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                     cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) with ordinality pr(p, i)
+                     where n.nspname = '{{SupportNames.Schema}}' and c.relname = '{{SupportNames.Table}}' and c.relkind = 'r'
+                       and has_table_privilege($3::text::name, c.oid, pr.p) order by pr.i),
                array(select distinct r.rolname::text from pg_policy pol cross join unnest(pol.polroles) ro(oid) join pg_roles r on r.oid = ro.oid
                      where pol.polname in ('{{SupportNames.Policy}}', '{{SupportNames.ScopePolicy}}', '{{SupportNames.DeletePolicy}}')
                        and pg_has_role($3::text::name, r.oid, 'MEMBER') order by 1)

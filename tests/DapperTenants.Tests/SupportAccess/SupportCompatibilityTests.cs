@@ -35,6 +35,14 @@ public class SupportCompatibilityTests
     }
 
     [Test]
+    public async Task The_audit_runs_as_a_login_without_usage_on_the_support_schema()
+    {
+        await using var app = _db.Orders.Database.CreateAppDataSource();
+        var report = await new TenantAudit(app, new TenantAuditOptions { AppRole = _db.AppRole }).RunAsync();
+        report.Findings.ShouldNotContain(f => f.Code == AuditCodes.AppRoleCanUseSupport);
+    }
+
+    [Test]
     public void A_synchronous_write_as_the_first_statement_is_logged_and_counted()
     {
         using var connection = _db.CreateSupport().Open("sync-writer", "fix note", SupportScope.Of(OrdersDatabase.Initech), allowWrites: true);
