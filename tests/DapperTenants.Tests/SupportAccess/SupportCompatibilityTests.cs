@@ -43,6 +43,18 @@ public class SupportCompatibilityTests
     }
 
     [Test]
+    public async Task Inside_a_transaction_scope_the_uncommitted_log_row_admits_nothing()
+    {
+        using (var scope = new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+        {
+            await using var connection = await _db.CreateSupport().OpenAsync("ambient", "in a scope", SupportScope.Of(OrdersDatabase.Acme));
+            (await connection.ExecuteScalarAsync<long>("select count(*) from orders")).ShouldBe(0);
+        }
+
+        (await _db.LogAsync()).ShouldNotContain(e => e.Actor == "ambient");
+    }
+
+    [Test]
     public void A_synchronous_write_as_the_first_statement_is_logged_and_counted()
     {
         using var connection = _db.CreateSupport().Open("sync-writer", "fix note", SupportScope.Of(OrdersDatabase.Initech), allowWrites: true);
