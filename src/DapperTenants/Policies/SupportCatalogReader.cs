@@ -12,8 +12,8 @@ internal static class SupportCatalogReader
         select r.oid is not null, coalesce(r.rolsuper, false), coalesce(r.rolbypassrls, false),
                n.oid is not null, coalesce(pg_get_userbyid(n.nspowner)::text, ''), coalesce(pg_has_role(n.nspowner, 'USAGE'), false),
                coalesce(r.oid is not null and n.oid is not null and has_schema_privilege(r.oid, n.oid, 'USAGE'), false),
-               (select case when p.oid is null or r.oid is null then null else has_function_privilege(r.oid, p.oid, 'EXECUTE') end
-                from (select to_regprocedure('{SignedContextNames.QualifiedVerifier}(pg_catalog.text)') oid) p)
+               (select case when r.oid is null then null else bool_or(has_function_privilege(r.oid, p.oid, 'EXECUTE')) end
+                from pg_proc p where p.pronamespace = n.oid and p.proname = '{SignedContextNames.Verifier}' and oidvectortypes(p.proargtypes) = 'text')
         from (select 1) one
         left join pg_roles r on r.rolname = $1
         left join pg_namespace n on n.nspname = '{SupportNames.Schema}'
@@ -31,10 +31,11 @@ internal static class SupportCatalogReader
                            select (aclexplode(at.attacl)).* from pg_attribute at where at.attrelid = c.oid and at.attacl is not null) a
                      where a.grantee <> c.relowner order by 1)
         from (select 1) one
-        left join pg_class c on c.oid = to_regclass('{SupportNames.QualifiedTable}') and c.relkind = 'r'
+        left join (pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = '{SupportNames.Schema}')
+               on c.relname = '{SupportNames.Table}' and c.relkind = 'r'
         """;
 
-    // $1: the support role, $2: the signatures.
+    // $1: the support role, $2: the signatures, $3/$4: their names and argument types as oidvectortypes prints them.
     private const string FunctionSql = """
         select s.sig, p.oid is not null, coalesce(pg_get_userbyid(p.proowner)::text, ''), coalesce(pg_has_role(p.proowner, 'USAGE'), false), p.prosrc,
                coalesce(p.prosecdef and p.proconfig = array['search_path=pg_catalog, pg_temp'], false),
@@ -43,8 +44,9 @@ internal static class SupportCatalogReader
                      where p.oid is not null and a.grantee <> p.proowner and a.privilege_type = 'EXECUTE' order by 1),
                coalesce(exists (select from aclexplode(p.proacl) a join pg_roles r on r.oid = a.grantee
                                 where r.rolname = $1 and a.privilege_type = 'EXECUTE'), false)
-        from unnest($2::text[]) with ordinality s(sig, i)
-        left join pg_proc p on p.oid = to_regprocedure(s.sig)
+        from unnest($2::text[], $3::text[], $4::text[]) with ordinality s(sig, name, args, i)
+        left join (pg_proc p join pg_namespace n on n.oid = p.pronamespace and n.nspname = 'dapper_tenants')
+               on p.proname = s.name and oidvectortypes(p.proargtypes) = s.args
         order by s.i
         """;
 
@@ -130,7 +132,15 @@ internal static class SupportCatalogReader
             {
                 Parameters = { TextArray([.. SupportNames.Columns.Select(c => c.Name)]), TextArray([.. SupportNames.Columns.Select(c => c.Type)]) },
             },
-            new NpgsqlBatchCommand(FunctionSql) { Parameters = { Text(role), TextArray(SupportSql.Signatures) } },
+            new NpgsqlBatchCommand(FunctionSql)
+            {
+                Parameters =
+                {
+                    Text(role), TextArray(SupportSql.Signatures),
+                    TextArray([SupportNames.BeginFunction, SupportNames.AllFunction, SupportNames.TenantsFunction]),
+                    TextArray(["text, text, text[], boolean, boolean, text", "boolean", "boolean"]),
+                },
+            },
             new NpgsqlBatchCommand(TablesSql) { Parameters = { Text(role), TextArray([.. relations]), TextArray(SupportSql.PolicyNames) } },
         },
     };

@@ -65,6 +65,26 @@ public class SupportInstallerTests
     }
 
     [Test]
+    public async Task A_schema_the_installer_neither_owns_nor_may_use_is_a_clear_error_not_a_permission_failure()
+    {
+        await using var orders = await OrdersDatabase.CreateAsync("support_foreign_schema");
+        var (role, login) = await CreateRolesAsync(orders);
+        try
+        {
+            await orders.Database.ExecuteAsAdminAsync("CREATE SCHEMA dapper_tenants;");
+            var plan = await new PolicyInstaller(orders.Owner).Add<SupportOrder>().UseSupportAccess(role).PlanAsync();
+            plan.Errors.ShouldHaveSingleItem().ShouldStartWith("Schema \"dapper_tenants\" is owned by ");
+            plan.Errors[0].ShouldEndWith("so the installer's login \"" + orders.Database.OwnerRole + "\" cannot keep the access log in it. "
+                + "Connect the installer as " + plan.Errors[0].Split(" is owned by ")[1].Split(',')[0] + ", or drop the schema.");
+        }
+        finally
+        {
+            await orders.Database.ExecuteAsAdminAsync("DROP SCHEMA dapper_tenants;");
+            await DropRolesAsync(orders, role, login);
+        }
+    }
+
+    [Test]
     public async Task A_bypassrls_support_role_is_refused()
     {
         await using var orders = await OrdersDatabase.CreateAsync("support_bypass");
