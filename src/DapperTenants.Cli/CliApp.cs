@@ -78,6 +78,7 @@ internal static class CliApp
         root.Subcommands.Add(PolicyCommands.CreateScript(context));
         root.Subcommands.Add(AuditCommand.Create(context));
         root.Subcommands.Add(TenantsPurgeExportCommands.AddTo(TenantsCommands.Create(context), context));
+        root.Subcommands.Add(AccessLogCommand.Create(context));
         return root;
     }
 }

@@ -19,6 +19,7 @@ public sealed class RoundTripCounter : IAsyncDisposable
     private readonly List<TcpClient> _clients = [];
     private readonly Task _acceptLoop;
     private long _roundTrips;
+    private long _exchanges;
 
     /// <summary>Starts a proxy on a free loopback port that forwards to <paramref name="targetHost"/>:<paramref name="targetPort"/>.</summary>
     /// <param name="targetHost">The server's host.</param>
@@ -39,8 +40,19 @@ public sealed class RoundTripCounter : IAsyncDisposable
     /// <summary>Round trips counted since the start or the last <see cref="Reset"/>.</summary>
     public long RoundTrips => Interlocked.Read(ref _roundTrips);
 
-    /// <summary>Sets the count back to zero.</summary>
-    public void Reset() => Interlocked.Exchange(ref _roundTrips, 0);
+    /// <summary>
+    /// Network exchanges counted since the start or the last <see cref="Reset"/>: each time a client sends after the server
+    /// answered it (or first). A pipelined batch with error barriers (several <c>Sync</c>s sent at once) is one exchange
+    /// and several <see cref="RoundTrips"/>.
+    /// </summary>
+    public long Exchanges => Interlocked.Read(ref _exchanges);
+
+    /// <summary>Sets the counts back to zero.</summary>
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _roundTrips, 0);
+        Interlocked.Exchange(ref _exchanges, 0);
+    }
 
     /// <summary>Cuts every proxied connection at once, as a network failure or a crashed client would.</summary>
     public void DropConnections()
@@ -113,13 +125,14 @@ public sealed class RoundTripCounter : IAsyncDisposable
             {
                 _clients.Add(client);
                 _clients.Add(server);
-                _pumps.Add(PumpClientAsync(client, server));
-                _pumps.Add(PumpAsync(server.GetStream(), client.GetStream()));
+                var turn = new Turn();
+                _pumps.Add(PumpClientAsync(client, server, turn));
+                _pumps.Add(PumpAsync(server.GetStream(), client.GetStream(), turn));
             }
         }
     }
 
-    private async Task PumpClientAsync(TcpClient client, TcpClient server)
+    private async Task PumpClientAsync(TcpClient client, TcpClient server, Turn turn)
     {
         var from = client.GetStream();
         var to = server.GetStream();
@@ -136,6 +149,12 @@ public sealed class RoundTripCounter : IAsyncDisposable
                 if (read == 0)
                 {
                     break;
+                }
+
+                if (turn.ServerSpoke)
+                {
+                    turn.ServerSpoke = false;
+                    Interlocked.Increment(ref _exchanges);
                 }
 
                 // Walk the message framing to count Sync and Query messages.
@@ -186,7 +205,7 @@ public sealed class RoundTripCounter : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Stream from, Stream to)
+    private async Task PumpAsync(Stream from, Stream to, Turn turn)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -199,6 +218,7 @@ public sealed class RoundTripCounter : IAsyncDisposable
                     break;
                 }
 
+                turn.ServerSpoke = true;
                 await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token).ConfigureAwait(false);
             }
         }
@@ -209,5 +229,11 @@ public sealed class RoundTripCounter : IAsyncDisposable
         {
             to.Dispose();
         }
+    }
+
+    /// <summary>Whose turn it is on one proxied connection: a client read after the server spoke starts an exchange.</summary>
+    private sealed class Turn
+    {
+        public volatile bool ServerSpoke = true;
     }
 }

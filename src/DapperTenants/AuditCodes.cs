@@ -146,6 +146,12 @@ public static class AuditCodes
     /// <summary>The verifier could not seed or probe a table, so its isolation is not proven.</summary>
     public const string TableNotVerified = "DT119";
 
+    /// <summary>
+    /// The app role could use the support access path (<see cref="PolicyInstaller.UseSupportAccess"/>): it is a member of
+    /// the role the support policies name, may execute the function that opens a support session, or holds a privilege on the access log.
+    /// </summary>
+    public const string AppRoleCanUseSupport = "DT120";
+
     /// <summary>Every code with a short description, ordered by code.</summary>
     public static IReadOnlyDictionary<string, string> Descriptions { get; } = new ReadOnlyDictionary<string, string>(new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
@@ -197,5 +203,7 @@ public static class AuditCodes
         [CrossTenantUpsert] = "verifier: a tenant's upsert changes another tenant's row",
         [VisibleWithoutTenant] = "verifier: rows visible with no tenant set",
         [TableNotVerified] = "verifier: table not verified (could not seed or probe it)",
+
+        [AppRoleCanUseSupport] = "app role could use the support access path or change the access log",
     });
 }

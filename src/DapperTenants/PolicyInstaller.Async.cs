@@ -81,7 +81,9 @@ public sealed partial class PolicyInstaller
         var registry = await ReadRegistryAsync(connection, _registry, roles, cancellationToken).ConfigureAwait(false);
         var hardening = await ReadHardeningAsync(connection, models, roles, cancellationToken).ConfigureAwait(false);
         var combined = WithRegistry(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), _registry, registry, roles, catalog.CurrentUser);
-        return WithHardening(combined, hardening, roles, catalog.CurrentUser);
+        var support = await ReadSupportAsync(connection, models, cancellationToken).ConfigureAwait(false);
+        return WithSupport(
+            WithHardening(combined, hardening, roles, catalog.CurrentUser), support, models, roles, catalog.CurrentUser, signed.Signed || signedCatalog is { VerifierExists: true });
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

@@ -150,7 +150,9 @@ public sealed partial class PolicyInstaller
     public string Script(bool includeSigningKeys)
     {
         ThrowIfCitusConflicts();
-        return PolicyScript.Render(ModelScanner.Build(_types), _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys, _hardening, _registry, _citus);
+        var models = ModelScanner.Build(_types);
+        return PolicyScript.Render(models, _settingName, _roles.ToArray(), SignedModel(), includeSigningKeys, _hardening, _registry, _citus)
+            + SupportScript.Render(_support, models);
     }
 
     /// <summary>Compares the database with the registered types and returns what applying would do, changing nothing.</summary>
@@ -216,7 +218,8 @@ public sealed partial class PolicyInstaller
         }
 
         var combined = WithRegistry(Combine(plan, signed, signedCatalog, roles, catalog.CurrentUser), _registry, ReadRegistry(connection, _registry, roles), roles, catalog.CurrentUser);
-        return WithHardening(combined, ReadHardening(connection, models, roles), roles, catalog.CurrentUser);
+        var hardened = WithHardening(combined, ReadHardening(connection, models, roles), roles, catalog.CurrentUser);
+        return WithSupport(hardened, ReadSupport(connection, models), models, roles, catalog.CurrentUser, signed.Signed || signedCatalog is { VerifierExists: true });
     }
 
     private static void Execute(NpgsqlConnection connection, string sql)

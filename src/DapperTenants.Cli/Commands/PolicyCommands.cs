@@ -37,9 +37,10 @@ internal static class PolicyCommands
         var signing = new SigningOptions();
         var hardening = new HardeningOptions();
         var registry = new RegistryOptions();
+        var supportRole = AccessLogCommand.SupportRoleOption();
         var command = new Command(name, description)
         {
-            assembly, connection, setting, grantTo,
+            assembly, connection, setting, grantTo, supportRole,
         };
         signing.AddTo(command, include: false);
         hardening.AddTo(command);
@@ -52,8 +53,9 @@ internal static class PolicyCommands
             {
                 var renderer = new PlanRenderer(context);
                 renderer.WriteModel(app, parseResult.GetRequiredValue(setting), signing.KeyIdOf(parseResult), registry.Describe(parseResult));
-                var installer = registry.Configure(hardening.Configure(
-                    CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult), parseResult);
+                var installer = AccessLogCommand.WithSupportRole(registry.Configure(hardening.Configure(
+                    CreateInstaller(dataSource, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult), parseResult),
+                    parseResult, supportRole);
                 return await run(installer, renderer, app, token).ConfigureAwait(false);
             }
         }, cancellationToken));
@@ -72,9 +74,10 @@ internal static class PolicyCommands
                 + "(SharedRows tables as reference tables), citus.propagate_set_commands = 'local' for the --grant-to role. "
                 + "Not verified against Citus; the library's tenant context for Citus (SET LOCAL) is not built yet.",
         };
+        var supportRole = AccessLogCommand.SupportRoleOption();
         var command = new Command("script", "Print the complete, idempotent DDL for the [Rls] types without connecting to a database.")
         {
-            assembly, setting, grantTo, citus,
+            assembly, setting, grantTo, citus, supportRole,
         };
         signing.AddTo(command, include: true);
         hardening.AddTo(command);
@@ -87,8 +90,9 @@ internal static class PolicyCommands
             var offline = NpgsqlDataSource.Create("Host=localhost");
             await using (offline.ConfigureAwait(false))
             {
-                var installer = registry.Configure(hardening.Configure(
-                    CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult), parseResult);
+                var installer = AccessLogCommand.WithSupportRole(registry.Configure(hardening.Configure(
+                    CreateInstaller(offline, app, parseResult.GetRequiredValue(setting), parseResult.GetValue(grantTo), signing, parseResult), parseResult), parseResult),
+                    parseResult, supportRole);
                 if (parseResult.GetValue(citus))
                 {
                     installer.UseCitus();

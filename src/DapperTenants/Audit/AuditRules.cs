@@ -35,6 +35,7 @@ internal static partial class AuditRules
         CheckHardening(catalog, findings);
         CheckPool(input, findings);
         CheckOtherSchemes(catalog, findings);
+        CheckSupportAccess(catalog, findings);
         findings.AddRange(ServerAdvisory.Evaluate(catalog.ServerVersionNum, catalog.ServerVersion, input.Today));
         return [.. findings.OrderBy(f => f.Code, StringComparer.Ordinal).ThenBy(f => f.Target, StringComparer.Ordinal)];
     }

@@ -83,6 +83,12 @@ internal sealed record AuditCatalog(
         public bool CanSetRole { get; init; } = true;
     }
 
+    /// <summary>What the app login could do with the support access path.</summary>
+    /// <param name="MayBegin">It may execute <c>dapper_tenants.begin_support_session</c> (directly, through a role, or PUBLIC).</param>
+    /// <param name="LogPrivileges">Its privileges on <c>dapper_tenants.access_log</c> (SELECT, INSERT, UPDATE, DELETE, TRUNCATE).</param>
+    /// <param name="SupportRoles">The roles named by support policies that it is a member of.</param>
+    internal sealed record SupportReach(bool MayBegin, IReadOnlyList<string> LogPrivileges, IReadOnlyList<string> SupportRoles);
+
     /// <summary>A table with Row-Level Security and policies but no tenant column: isolated, if at all, by another scheme.</summary>
     internal sealed record OtherTable(string Name, IReadOnlyList<string> Policies);
 
@@ -120,6 +126,9 @@ internal sealed record AuditCatalog(
     {
         /// <summary>The roles it is a member of through chains of grants, and itself when it has CREATEROLE.</summary>
         public IReadOnlyList<RoleChain> Chains { get; init; } = [];
+
+        /// <summary>What it could do with the support access path, when that is installed.</summary>
+        public SupportReach? Support { get; init; }
 
         /// <summary>The chain of grants from the login to <paramref name="role"/>, or <see langword="null"/>.</summary>
         public RoleChain? ChainTo(string role) => Chains.FirstOrDefault(c => c.Name == role);

@@ -208,6 +208,21 @@ internal static partial class CatalogReader
                exists (select from pg_namespace n where n.nspname = $3)
         """;
 
+    // $3: the app login. Null or empty results when support access is not installed.
+    // (Catalog joins, not to_regclass: a name in a schema the auditing login may not use would raise an error.)
+    private const string SupportReachSql = $$"""
+        select coalesce((select bool_or(has_function_privilege($3::text::name, p.oid, 'EXECUTE'))
+                         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                         where n.nspname = '{{SupportNames.Schema}}' and p.proname = '{{SupportNames.BeginFunction}}'), false),
+               array(select pr.p from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                     cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) with ordinality pr(p, i)
+                     where n.nspname = '{{SupportNames.Schema}}' and c.relname = '{{SupportNames.Table}}' and c.relkind = 'r'
+                       and has_table_privilege($3::text::name, c.oid, pr.p) order by pr.i),
+               array(select distinct r.rolname::text from pg_policy pol cross join unnest(pol.polroles) ro(oid) join pg_roles r on r.oid = ro.oid
+                     where pol.polname in ('{{SupportNames.Policy}}', '{{SupportNames.ScopePolicy}}', '{{SupportNames.DeletePolicy}}')
+                       and pg_has_role($3::text::name, r.oid, 'MEMBER') order by 1)
+        """;
+
     /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
     public static async Task<AuditCatalog> ReadForAuditAsync(
         NpgsqlConnection connection, CatalogRequest request, string? appRole, IProgress<string>? progress, CancellationToken cancellationToken)
@@ -249,7 +264,8 @@ internal static partial class CatalogReader
                     var applying = await ReadSetAsync(reader, r => r.GetFieldValue<uint>(0), cancellationToken).ConfigureAwait(false);
                     var hardening = (await ReadSetAsync(reader, ReadHardening, cancellationToken).ConfigureAwait(false))[0];
                     var chains = await ReadSetAsync(reader, ReadRoleChain, cancellationToken).ConfigureAwait(false);
-                    login = Login(knownRole, head.Role[0], ThroughChains(privileges, chains, tables), applying, hardening) with { Chains = chains };
+                    var support = (await ReadSetAsync(reader, ReadSupportReach, cancellationToken).ConfigureAwait(false))[0];
+                    login = Login(knownRole, head.Role[0], ThroughChains(privileges, chains, tables), applying, hardening) with { Chains = chains, Support = support };
                 }
 
                 return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
@@ -287,7 +303,8 @@ internal static partial class CatalogReader
             var applying = ReadSet(objectReader, r => r.GetFieldValue<uint>(0));
             var hardening = ReadSet(objectReader, ReadHardening)[0];
             var chains = ReadSet(objectReader, ReadRoleChain);
-            login = Login(knownRole, head.Role[0], ThroughChains(privileges, chains, tables), applying, hardening) with { Chains = chains };
+            var support = ReadSet(objectReader, ReadSupportReach)[0];
+            login = Login(knownRole, head.Role[0], ThroughChains(privileges, chains, tables), applying, hardening) with { Chains = chains, Support = support };
         }
 
         return Audit(head, tables, foreignKeys, views, functions, login ?? MissingLogin(appRole)) with { OtherTables = others, PartitionGrants = partitionGrants };
@@ -334,7 +351,7 @@ internal static partial class CatalogReader
 
         foreach (var sql in knownRole is null
             ? new[] { ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql }
-            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql, privilegesSql, PoliciesApplyingSql, HardeningSql, chainsSql])
+            : [ForeignKeysSql, ViewsSql, FunctionsSql, FunctionOwnersSql, OtherTablesSql, PartitionGrantsSql, privilegesSql, PoliciesApplyingSql, HardeningSql, chainsSql, SupportReachSql])
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.AddRange(Parameters());
@@ -408,6 +425,9 @@ internal static partial class CatalogReader
 
     private static AuditCatalog.TablePrivileges ReadPrivileges(NpgsqlDataReader r) =>
         new(r.GetFieldValue<uint>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
+
+    private static AuditCatalog.SupportReach ReadSupportReach(NpgsqlDataReader r) =>
+        new(r.GetBoolean(0), r.GetFieldValue<string[]>(1), r.GetFieldValue<string[]>(2));
 
     private static AuditCatalog.RoleChain ReadRoleChain(NpgsqlDataReader r) =>
         new(r.GetString(0), r.GetFieldValue<string[]>(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4)) { CanSetRole = r.GetBoolean(5) };

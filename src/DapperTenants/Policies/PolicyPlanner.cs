@@ -309,7 +309,8 @@ internal sealed class PolicyPlanner
 
     private static TablePolicy? FindPolicy(ProtectedTable relation, string name) => relation.Policies.FirstOrDefault(p => p.Name == name);
 
-    private static bool IsOurs(string policyName) => policyName is PolicySql.PolicyName or PolicySql.SharedRowsPolicyName;
+    private static bool IsOurs(string policyName) => policyName is PolicySql.PolicyName or PolicySql.SharedRowsPolicyName
+        or Catalog.SupportNames.Policy or Catalog.SupportNames.ScopePolicy or Catalog.SupportNames.DeletePolicy;
 
     private static string[] Recreate(string policyName, string target, string create) =>
         [PolicySql.DropPolicy(policyName, target, ifExists: false), create];

@@ -92,7 +92,7 @@ internal static class RegistrySql
     /// default privileges say (EXECUTE for PUBLIC on a function, also while its ACL is still NULL, whatever <c>ALTER DEFAULT PRIVILEGES</c> added), and the
     /// planner cannot see those before the object exists.
     /// </summary>
-    private static string RevokeFromEveryone(string oidExpression, string catalog, string aclColumn, string ownerColumn, char kind, string privileges, string what) =>
+    internal static string RevokeFromEveryone(string oidExpression, string catalog, string aclColumn, string ownerColumn, char kind, string privileges, string what) =>
         "DO $dapper_tenants$\nDECLARE\n    grantee pg_catalog.text;\nBEGIN\n"
         + "    FOR grantee IN SELECT DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END\n"
         + $"            FROM pg_catalog.{catalog} o, pg_catalog.aclexplode(COALESCE(o.{aclColumn}, pg_catalog.acldefault('{kind}', o.{ownerColumn}))) a\n"
