@@ -222,6 +222,49 @@ public class PurgeTests(SyncOrAsync mode, bool useSignedContext)
         new TenantRegistry(_db.Owner).PurgeChunkSize.ShouldBe(TenantRegistry.DefaultPurgeChunkSize);
     }
 
+    [Test]
+    public async Task A_purge_whose_server_connections_are_killed_midway_is_finished_by_a_new_registry_after_the_crash()
+    {
+        var tenant = await DisabledTenantAsync("crashed", 5);
+        var before = await _db.CountsAsync();
+        var application = $"purge-crash-{mode}-{useSignedContext}".ToLowerInvariant();
+        await using var crashing = _db.Database.CreateOwnerDataSource(b => b.ApplicationName = application);
+        var registry = new TenantRegistry(crashing, _db.Options()) { PurgeChunkSize = 4 };
+        var chunks = 0;
+        var killed = 0;
+        var progress = new SyncProgress(p =>
+        {
+            if (p.TableRowsDeleted > 0 && ++chunks == 3)
+            {
+                // The process "crashes": every server connection of its pool is terminated between two chunks.
+                using var admin = new NpgsqlConnection(_db.Database.AdminConnectionString);
+                admin.Open();
+                using var kill = new NpgsqlCommand("select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity where application_name = @a) k", admin);
+                kill.Parameters.AddWithValue("a", application);
+                killed = Convert.ToInt32(kill.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
+
+        var crash = await Should.ThrowAsync<Exception>(async () => await PurgeAsync(registry, await PlanAsync(registry, tenant), progress));
+
+        crash.ShouldBeAssignableTo<NpgsqlException>(crash.ToString());
+        killed.ShouldBeGreaterThan(0);
+        var half = Of(await _db.CountsAsync(), tenant);
+        half.ShouldBeGreaterThan(0, "the crash left rows of the tenant");
+        half.ShouldBeLessThan(Of(before, tenant), "the chunks before the crash were committed");
+        (await Registry.FindAsync(tenant))!.State.ShouldBe(TenantState.Purging);
+
+        // After the restart: a new pool, a new registry, the same call.
+        await using var restarted = _db.Database.CreateOwnerDataSource();
+        var again = new TenantRegistry(restarted, _db.Options());
+        var result = await PurgeAsync(again, await PlanAsync(again, tenant));
+
+        result.RowsDeleted.ShouldBe(half);
+        Of(await _db.CountsAsync(), tenant).ShouldBe(0);
+        Without(await _db.CountsAsync(), tenant).ShouldBe(Without(before, tenant));
+        (await Registry.FindAsync(tenant))!.State.ShouldBe(TenantState.Purged);
+    }
+
     /// <summary>Reports on the purge's own thread (unlike <see cref="Progress{T}"/>), so a test can cancel between two chunks.</summary>
     private sealed class SyncProgress(Action<TenantPurgeProgress> report) : IProgress<TenantPurgeProgress>
     {
