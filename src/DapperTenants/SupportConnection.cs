@@ -16,7 +16,8 @@ namespace DapperTenants;
 /// <remarks>
 /// <para>
 /// Get one from <see cref="SupportDataSource.Open"/>. Writes are refused by the policies unless the session was opened
-/// with <c>allowWrites: true</c>, which the log row records (writes are logged per session, not per statement).
+/// with <c>allowWrites: true</c>, which the log row records; then every statement that may write carries a row of the
+/// write log (its text) in the same round trip and transaction, and the policies refuse a write of a transaction without one.
 /// </para>
 /// <para>
 /// A text of several statements, a stored procedure call, or a transaction begun before the first statement, writes the
@@ -116,6 +117,41 @@ public sealed class SupportConnection : DbConnection
                 new NpgsqlParameter<string> { TypedValue = token, NpgsqlDbType = NpgsqlDbType.Text },
             },
         };
+    }
+
+    /// <summary>The statement that logs a write of this session in the current transaction (the policies check for it).</summary>
+    internal static NpgsqlBatchCommand CreateWriteLogStatement(string statement) =>
+        new($"SELECT \"{SupportNames.Schema}\".\"{SupportNames.WriteFunction}\"($1)")
+        {
+            Parameters = { new NpgsqlParameter<string> { TypedValue = statement, NpgsqlDbType = NpgsqlDbType.Text } },
+        };
+
+    /// <summary>Logs a write in a round trip of its own, in <paramref name="transaction"/> (it authorizes writes of that transaction only).</summary>
+    internal void LogWrite(string statement, NpgsqlTransaction? transaction)
+    {
+        using var command = WriteLogCommand(statement, transaction);
+        command.ExecuteNonQuery();
+    }
+
+    internal async Task LogWriteAsync(string statement, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        var command = WriteLogCommand(statement, transaction);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private NpgsqlCommand WriteLogCommand(string statement, NpgsqlTransaction? transaction)
+    {
+        var log = CreateWriteLogStatement(statement);
+        var command = new NpgsqlCommand(log.CommandText, _inner, transaction);
+        foreach (NpgsqlParameter p in log.Parameters)
+        {
+            command.Parameters.Add(p.Clone());
+        }
+
+        return command;
     }
 
     internal long MarkLogged(long id)

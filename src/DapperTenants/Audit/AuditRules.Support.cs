@@ -41,5 +41,21 @@ internal static partial class AuditRules
                 "The access log is append-only and written only through the support role's function: an app login that can insert forges sessions, one that can update, delete or truncate erases them, and one that can read learns who looked at which tenant.",
                 $"REVOKE ALL ON TABLE {SupportNames.QualifiedTable} FROM {r}, PUBLIC;"));
         }
+
+        if (support.MayLogWrite)
+        {
+            findings.Add(new(AuditCodes.AppRoleCanUseSupport, AuditSeverity.Error, SupportNames.WriteSignature,
+                $"The app role {r} may execute {SupportNames.WriteSignature}.",
+                "Only the support role should log support writes; the function also checks membership, but a grant to the app login (or PUBLIC) is one mistake away from writing across tenants.",
+                $"REVOKE EXECUTE ON FUNCTION {SupportNames.WriteSignature} FROM {r}, PUBLIC; ('dapper-tenants apply' with the support role takes every other grant away)."));
+        }
+
+        if (support.WriteLogPrivileges.Count > 0)
+        {
+            findings.Add(new(AuditCodes.AppRoleCanUseSupport, AuditSeverity.Error, SupportNames.QualifiedWritesTable,
+                $"The app role {r} holds {string.Join(", ", support.WriteLogPrivileges)} on the write log {SupportNames.QualifiedWritesTable}.",
+                "The write log is append-only and written only through the support role's function: an app login that can insert forges write authorizations, one that can update, delete or truncate erases them, and one that can read learns what support changed.",
+                $"REVOKE ALL ON TABLE {SupportNames.QualifiedWritesTable} FROM {r}, PUBLIC;"));
+        }
     }
 }

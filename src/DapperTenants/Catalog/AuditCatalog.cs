@@ -87,7 +87,14 @@ internal sealed record AuditCatalog(
     /// <param name="MayBegin">It may execute <c>dapper_tenants.begin_support_session</c> (directly, through a role, or PUBLIC).</param>
     /// <param name="LogPrivileges">Its privileges on <c>dapper_tenants.access_log</c> (SELECT, INSERT, UPDATE, DELETE, TRUNCATE).</param>
     /// <param name="SupportRoles">The roles named by support policies that it is a member of.</param>
-    internal sealed record SupportReach(bool MayBegin, IReadOnlyList<string> LogPrivileges, IReadOnlyList<string> SupportRoles);
+    internal sealed record SupportReach(bool MayBegin, IReadOnlyList<string> LogPrivileges, IReadOnlyList<string> SupportRoles)
+    {
+        /// <summary>It may execute <c>dapper_tenants.log_support_write</c> (directly, through a role, or PUBLIC).</summary>
+        public bool MayLogWrite { get; init; }
+
+        /// <summary>Its privileges on <c>dapper_tenants.access_log_writes</c> (SELECT, INSERT, UPDATE, DELETE, TRUNCATE).</summary>
+        public IReadOnlyList<string> WriteLogPrivileges { get; init; } = [];
+    }
 
     /// <summary>A table with Row-Level Security and policies but no tenant column: isolated, if at all, by another scheme.</summary>
     internal sealed record OtherTable(string Name, IReadOnlyList<string> Policies);

@@ -220,7 +220,14 @@ internal static partial class CatalogReader
                        and has_table_privilege($3::text::name, c.oid, pr.p) order by pr.i),
                array(select distinct r.rolname::text from pg_policy pol cross join unnest(pol.polroles) ro(oid) join pg_roles r on r.oid = ro.oid
                      where pol.polname in ('{{SupportNames.Policy}}', '{{SupportNames.ScopePolicy}}', '{{SupportNames.DeletePolicy}}')
-                       and pg_has_role($3::text::name, r.oid, 'MEMBER') order by 1)
+                       and pg_has_role($3::text::name, r.oid, 'MEMBER') order by 1),
+               coalesce((select bool_or(has_function_privilege($3::text::name, p.oid, 'EXECUTE'))
+                         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                         where n.nspname = '{{SupportNames.Schema}}' and p.proname = '{{SupportNames.WriteFunction}}'), false),
+               array(select pr.p from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                     cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) with ordinality pr(p, i)
+                     where n.nspname = '{{SupportNames.Schema}}' and c.relname = '{{SupportNames.WritesTable}}' and c.relkind = 'r'
+                       and has_table_privilege($3::text::name, c.oid, pr.p) order by pr.i)
         """;
 
     /// <summary>The audit's catalog: two round trips, catalog queries only (nothing is changed, no table data is read).</summary>
@@ -427,7 +434,10 @@ internal static partial class CatalogReader
         new(r.GetFieldValue<uint>(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
 
     private static AuditCatalog.SupportReach ReadSupportReach(NpgsqlDataReader r) =>
-        new(r.GetBoolean(0), r.GetFieldValue<string[]>(1), r.GetFieldValue<string[]>(2));
+        new(r.GetBoolean(0), r.GetFieldValue<string[]>(1), r.GetFieldValue<string[]>(2))
+        {
+            MayLogWrite = r.GetBoolean(3), WriteLogPrivileges = r.GetFieldValue<string[]>(4),
+        };
 
     private static AuditCatalog.RoleChain ReadRoleChain(NpgsqlDataReader r) =>
         new(r.GetString(0), r.GetFieldValue<string[]>(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4)) { CanSetRole = r.GetBoolean(5) };

@@ -12,6 +12,12 @@ internal static class SupportNames
     /// <summary>The append-only access log: one row per support session.</summary>
     public const string Table = "access_log";
 
+    /// <summary>The append-only write log: one row per statement that may write, in the transaction of the write.</summary>
+    public const string WritesTable = "access_log_writes";
+
+    /// <summary>The <c>SECURITY DEFINER</c> function that logs a statement of a write-allowed session in the current transaction.</summary>
+    public const string WriteFunction = "log_support_write";
+
     /// <summary>The <c>SECURITY DEFINER</c> function that writes a log row and starts the session's scope: the only way in.</summary>
     public const string BeginFunction = "begin_support_session";
 
@@ -34,6 +40,10 @@ internal static class SupportNames
     public const string DeletePolicy = "dapper_tenants_support_delete";
 
     public const string QualifiedTable = "\"" + Schema + "\".\"" + Table + "\"";
+
+    public const string QualifiedWritesTable = "\"" + Schema + "\".\"" + WritesTable + "\"";
+
+    public const string WriteSignature = "\"" + Schema + "\".\"" + WriteFunction + "\"(pg_catalog.text)";
 
     public const string BeginSignature = "\"" + Schema + "\".\"" + BeginFunction
         + "\"(pg_catalog.text, pg_catalog.text, pg_catalog.text[], pg_catalog.bool, pg_catalog.bool, pg_catalog.text)";
@@ -58,5 +68,15 @@ internal static class SupportNames
         ("application_name", "text"),
         ("xact", "xid8"),
         ("token_hash", "bytea"),
+    ];
+
+    /// <summary>The write log's columns with their types as <c>format_type</c> prints them.</summary>
+    public static readonly IReadOnlyList<(string Name, string Type)> WritesColumns =
+    [
+        ("id", "bigint"),
+        ("session_id", "bigint"),
+        ("at", "timestamp with time zone"),
+        ("xact", "xid8"),
+        ("statement", "text"),
     ];
 }

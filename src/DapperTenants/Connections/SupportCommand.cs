@@ -88,16 +88,17 @@ internal sealed class SupportCommand : DbCommand
 
     public override int ExecuteNonQuery()
     {
-        if (!NeedsBatch())
+        var plan = Plan();
+        if (!plan.Batch)
         {
             return _inner.ExecuteNonQuery();
         }
 
-        var (batch, caller) = CreateBatch();
+        var (batch, caller) = CreateBatch(plan);
         using (batch)
         {
             using var reader = batch.ExecuteReader();
-            LoggedFrom(reader);
+            Prelude(reader, plan);
             while (reader.NextResult())
             {
             }
@@ -108,18 +109,19 @@ internal sealed class SupportCommand : DbCommand
 
     public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
     {
-        if (!await NeedsBatchAsync(cancellationToken).ConfigureAwait(false))
+        var plan = await PlanAsync(cancellationToken).ConfigureAwait(false);
+        if (!plan.Batch)
         {
             return await _inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var (batch, caller) = CreateBatch();
+        var (batch, caller) = CreateBatch(plan);
         await using (batch.ConfigureAwait(false))
         {
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                await LoggedFromAsync(reader, cancellationToken).ConfigureAwait(false);
+                await PreludeAsync(reader, plan, cancellationToken).ConfigureAwait(false);
                 while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
                 {
                 }
@@ -146,17 +148,18 @@ internal sealed class SupportCommand : DbCommand
 
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
     {
-        if (!NeedsBatch())
+        var plan = Plan();
+        if (!plan.Batch)
         {
             return _inner.ExecuteReader(behavior);
         }
 
         // Single-result behaviours would stop Npgsql after the log row's result; the caller still reads only what it asked for.
-        var (batch, _) = CreateBatch();
+        var (batch, _) = CreateBatch(plan);
         var reader = batch.ExecuteReader(behavior & ~SingleBehaviors);
         try
         {
-            LoggedFrom(reader);
+            Prelude(reader, plan);
             return reader;
         }
         catch
@@ -168,16 +171,17 @@ internal sealed class SupportCommand : DbCommand
 
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
     {
-        if (!await NeedsBatchAsync(cancellationToken).ConfigureAwait(false))
+        var plan = await PlanAsync(cancellationToken).ConfigureAwait(false);
+        if (!plan.Batch)
         {
             return await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false);
         }
 
-        var (batch, _) = CreateBatch();
+        var (batch, _) = CreateBatch(plan);
         var reader = await batch.ExecuteReaderAsync(behavior & ~SingleBehaviors, cancellationToken).ConfigureAwait(false);
         try
         {
-            await LoggedFromAsync(reader, cancellationToken).ConfigureAwait(false);
+            await PreludeAsync(reader, plan, cancellationToken).ConfigureAwait(false);
             return reader;
         }
         catch
@@ -197,71 +201,119 @@ internal sealed class SupportCommand : DbCommand
         base.Dispose(disposing);
     }
 
-    /// <summary>Whether this execution must carry the log row; texts the batch cannot carry get it in a round trip of their own first.</summary>
-    private bool NeedsBatch()
+    /// <summary>
+    /// What this execution carries: the session's log row (its first statement, outside a transaction) and a write-log
+    /// row (every statement that may write, in a write-allowed session). What the batch cannot carry goes first, in a
+    /// round trip of its own: the session's log row, or the write-log row (which authorizes only a write in the same
+    /// transaction, so a text that writes outside a transaction and cannot be batched is refused by the policies).
+    /// </summary>
+    private ExecutionPlan Plan()
     {
-        if (_connection.IsLogged)
+        var (session, write, batchable) = Decide();
+        if (!session && !_connection.IsLogged)
         {
-            return false;
+            _connection.Log();
         }
 
-        if (CarriesLog())
+        if (write && !batchable)
         {
-            return true;
+            _connection.LogWrite(LoggedText, _inner.Transaction);
+            write = false;
         }
 
-        _connection.Log();
-        return false;
+        return new ExecutionPlan(session, write);
     }
 
-    private async ValueTask<bool> NeedsBatchAsync(CancellationToken cancellationToken)
+    private async ValueTask<ExecutionPlan> PlanAsync(CancellationToken cancellationToken)
     {
-        if (_connection.IsLogged)
+        var (session, write, batchable) = Decide();
+        if (!session && !_connection.IsLogged)
         {
-            return false;
+            await _connection.LogAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (CarriesLog())
+        if (write && !batchable)
         {
-            return true;
+            await _connection.LogWriteAsync(LoggedText, _inner.Transaction, cancellationToken).ConfigureAwait(false);
+            write = false;
         }
 
-        await _connection.LogAsync(cancellationToken).ConfigureAwait(false);
-        return false;
+        return new ExecutionPlan(session, write);
     }
 
-    /// <summary>One plain statement outside a transaction: a batch command holds one statement, and an error barrier would end a transaction.</summary>
-    private bool CarriesLog() =>
-        CommandType == CommandType.Text && _inner.Transaction is null
-        && SqlTextShape.Of(SqlLexer.Tokenize(CommandText)).StatementCount == 1
-        && !_inner.Parameters.Any(p => p.Direction != ParameterDirection.Input);
-
-    private (NpgsqlBatch Batch, NpgsqlBatchCommand Caller) CreateBatch()
+    private (bool Session, bool Write, bool Batchable) Decide()
     {
-        var log = _connection.CreateLogStatement();
-        log.AppendErrorBarrier = true;
+        // A batch command holds one plain statement; an error barrier (after the session's log row) would end a transaction.
+        var batchable = CommandType == CommandType.Text
+            && SqlTextShape.Of(SqlLexer.Tokenize(CommandText)).StatementCount == 1
+            && !_inner.Parameters.Any(p => p.Direction != ParameterDirection.Input);
+        var session = !_connection.IsLogged && batchable && _inner.Transaction is null;
+        var write = _connection.AllowWrites && (CommandType != CommandType.Text || SupportWrites.MayWrite(CommandText));
+        return (session, write, batchable);
+    }
+
+    /// <summary>The statement as the write log records it: the text the client sent (a procedure's name for a stored procedure call).</summary>
+    private string LoggedText => CommandType == CommandType.Text ? CommandText : $"{CommandType}: {CommandText}";
+
+    private (NpgsqlBatch Batch, NpgsqlBatchCommand Caller) CreateBatch(ExecutionPlan plan)
+    {
+        var batch = new NpgsqlBatch(_connection.Inner) { Timeout = CommandTimeout, Transaction = _inner.Transaction };
+        if (plan.Session)
+        {
+            var log = _connection.CreateLogStatement();
+            log.AppendErrorBarrier = true;
+            batch.BatchCommands.Add(log);
+        }
+
+        if (plan.Write)
+        {
+            // No barrier: the write-log row and the statement share one transaction, which is what the policies check.
+            batch.BatchCommands.Add(SupportConnection.CreateWriteLogStatement(LoggedText));
+        }
+
         var caller = new NpgsqlBatchCommand(CommandText);
         foreach (NpgsqlParameter parameter in _inner.Parameters)
         {
             caller.Parameters.Add(parameter.Clone());
         }
 
-        var batch = new NpgsqlBatch(_connection.Inner) { Timeout = CommandTimeout, BatchCommands = { log, caller } };
+        batch.BatchCommands.Add(caller);
         return (batch, caller);
     }
 
-    /// <summary>Reads the log row's id from the first result and moves the reader to the caller's.</summary>
-    private void LoggedFrom(NpgsqlDataReader reader)
+    /// <summary>Reads the log rows' results (the session's id, if logged here) and moves the reader to the caller's.</summary>
+    private void Prelude(NpgsqlDataReader reader, ExecutionPlan plan)
     {
-        reader.Read();
-        _connection.MarkLogged(reader.GetInt64(0));
-        reader.NextResult();
+        if (plan.Session)
+        {
+            reader.Read();
+            _connection.MarkLogged(reader.GetInt64(0));
+            reader.NextResult();
+        }
+
+        if (plan.Write)
+        {
+            reader.NextResult();
+        }
     }
 
-    private async Task LoggedFromAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    private async Task PreludeAsync(NpgsqlDataReader reader, ExecutionPlan plan, CancellationToken cancellationToken)
     {
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        _connection.MarkLogged(reader.GetInt64(0));
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        if (plan.Session)
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            _connection.MarkLogged(reader.GetInt64(0));
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (plan.Write)
+        {
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private readonly record struct ExecutionPlan(bool Session, bool Write)
+    {
+        public bool Batch => Session || Write;
     }
 }

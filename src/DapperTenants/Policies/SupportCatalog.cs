@@ -10,6 +10,9 @@ internal sealed record SupportCatalog(
     IReadOnlyList<SupportCatalog.ProtectedInfo> Tables,
     bool? RoleMayVerify)
 {
+    /// <summary>The write log (one row per logged statement of a write-allowed session), when it exists.</summary>
+    public TableInfo? WritesTable { get; init; }
+
     /// <param name="Superuser">The role is a superuser (no policy applies to it).</param>
     /// <param name="BypassesRls">The role has BYPASSRLS.</param>
     internal sealed record RoleInfo(bool Superuser, bool BypassesRls);

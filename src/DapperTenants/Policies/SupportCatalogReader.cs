@@ -19,7 +19,7 @@ internal static class SupportCatalogReader
         left join pg_namespace n on n.nspname = '{SupportNames.Schema}'
         """;
 
-    // $1/$2: the model's column names and types.
+    // $1/$2: the model's column names and types, $3: the table's name.
     private const string TableSql = $"""
         select c.oid is not null, coalesce(pg_get_userbyid(c.relowner)::text, ''), coalesce(pg_has_role(c.relowner, 'USAGE'), false),
                array(select f.name || ' ' || f.type from unnest($1::text[], $2::text[]) with ordinality f(name, type, i)
@@ -32,7 +32,7 @@ internal static class SupportCatalogReader
                      where a.grantee <> c.relowner order by 1)
         from (select 1) one
         left join (pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = '{SupportNames.Schema}')
-               on c.relname = '{SupportNames.Table}' and c.relkind = 'r'
+               on c.relname = $3 and c.relkind = 'r'
         """;
 
     // $1: the support role, $2: the signatures, $3/$4: their names and argument types as oidvectortypes prints them.
@@ -75,6 +75,9 @@ internal static class SupportCatalogReader
         reader.Read();
         var table = ReadTable(reader);
         reader.NextResult();
+        reader.Read();
+        var writes = ReadTable(reader);
+        reader.NextResult();
         var functions = new List<SupportCatalog.FunctionInfo>();
         while (reader.Read())
         {
@@ -88,7 +91,7 @@ internal static class SupportCatalogReader
             tables.Add(ReadProtected(reader));
         }
 
-        return first with { Table = table, Functions = functions, Tables = tables };
+        return first with { Table = table, WritesTable = writes, Functions = functions, Tables = tables };
     }
 
     public static async Task<SupportCatalog> ReadAsync(NpgsqlConnection connection, string role, IReadOnlyList<string> relations, CancellationToken cancellationToken)
@@ -105,6 +108,9 @@ internal static class SupportCatalogReader
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var table = ReadTable(reader);
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var writes = ReadTable(reader);
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 var functions = new List<SupportCatalog.FunctionInfo>();
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -118,7 +124,7 @@ internal static class SupportCatalogReader
                     tables.Add(ReadProtected(reader));
                 }
 
-                return first with { Table = table, Functions = functions, Tables = tables };
+                return first with { Table = table, WritesTable = writes, Functions = functions, Tables = tables };
             }
         }
     }
@@ -130,15 +136,26 @@ internal static class SupportCatalogReader
             new NpgsqlBatchCommand(RoleSql) { Parameters = { Text(role) } },
             new NpgsqlBatchCommand(TableSql)
             {
-                Parameters = { TextArray([.. SupportNames.Columns.Select(c => c.Name)]), TextArray([.. SupportNames.Columns.Select(c => c.Type)]) },
+                Parameters =
+                {
+                    TextArray([.. SupportNames.Columns.Select(c => c.Name)]), TextArray([.. SupportNames.Columns.Select(c => c.Type)]), Text(SupportNames.Table),
+                },
+            },
+            new NpgsqlBatchCommand(TableSql)
+            {
+                Parameters =
+                {
+                    TextArray([.. SupportNames.WritesColumns.Select(c => c.Name)]), TextArray([.. SupportNames.WritesColumns.Select(c => c.Type)]),
+                    Text(SupportNames.WritesTable),
+                },
             },
             new NpgsqlBatchCommand(FunctionSql)
             {
                 Parameters =
                 {
                     Text(role), TextArray(SupportSql.Signatures),
-                    TextArray([SupportNames.BeginFunction, SupportNames.AllFunction, SupportNames.TenantsFunction]),
-                    TextArray(["text, text, text[], boolean, boolean, text", "boolean", "boolean"]),
+                    TextArray([SupportNames.BeginFunction, SupportNames.AllFunction, SupportNames.TenantsFunction, SupportNames.WriteFunction]),
+                    TextArray(["text, text, text[], boolean, boolean, text", "boolean", "boolean", "text"]),
                 },
             },
             new NpgsqlBatchCommand(TablesSql) { Parameters = { Text(role), TextArray([.. relations]), TextArray(SupportSql.PolicyNames) } },

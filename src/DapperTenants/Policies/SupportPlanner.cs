@@ -92,6 +92,30 @@ internal static class SupportPlanner
             }
         }
 
+        var writes = SupportNames.QualifiedWritesTable;
+        if (catalog.WritesTable is not { } writeLog)
+        {
+            Add(writes, "write log missing", SupportSql.CreateWritesTable(ifNotExists: false), SupportSql.CreateWritesIndex(), SupportSql.RevokeWritesTableFromEveryone());
+        }
+        else if (!writeLog.OwnedByInstaller)
+        {
+            errors.Add($"The write log {writes} is owned by {Quote(writeLog.Owner)}, so the installer's login {Quote(installer)} cannot manage it. "
+                + $"Connect the installer as {Quote(writeLog.Owner)}, or drop the table (after saving its rows).");
+        }
+        else
+        {
+            if (writeLog.MissingColumns.Count > 0)
+            {
+                errors.Add($"The write log {writes} lacks the column(s) {string.Join(", ", writeLog.MissingColumns)} (or holds them with another type). "
+                    + "Save its rows elsewhere, drop it, and run the installer again.");
+            }
+
+            foreach (var grantee in writeLog.Grantees)
+            {
+                Add(writes, $"{Who(grantee)} may read or change the write log directly", SupportSql.RevokeWritesTable(grantee));
+            }
+        }
+
         PlanFunctions(role, catalog.Functions, installer, Add, errors);
 
         foreach (var (model, found) in models.Zip(catalog.Tables))
@@ -138,6 +162,7 @@ internal static class SupportPlanner
             [SupportNames.BeginSignature] = SupportSql.BeginBody(role),
             [SupportNames.AllSignature] = SupportSql.AllBody,
             [SupportNames.TenantsSignature] = SupportSql.TenantsBody,
+            [SupportNames.WriteSignature] = SupportSql.WriteBody(role),
         };
         var stale = false;
         foreach (var function in functions)

@@ -21,6 +21,9 @@ internal static class SupportScript
             .Append(SupportSql.CreateTable(ifNotExists: true)).Append('\n')
             .Append(SupportSql.CreateIndex()).Append('\n')
             .Append(SupportSql.RevokeTableFromEveryone()).Append('\n')
+            .Append(SupportSql.CreateWritesTable(ifNotExists: true)).Append('\n')
+            .Append(SupportSql.CreateWritesIndex()).Append('\n')
+            .Append(SupportSql.RevokeWritesTableFromEveryone()).Append('\n')
             .Append(SupportSql.GrantSchemaUsage(SupportNames.Schema, role)).Append('\n');
         foreach (var statement in SupportSql.CreateFunctions(role))
         {

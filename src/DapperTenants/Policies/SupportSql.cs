@@ -38,6 +38,26 @@ internal static class SupportSql
         );
         """;
 
+    /// <summary>The write log: one row per logged statement of a write-allowed session, with the transaction it authorizes.</summary>
+    public static string CreateWritesTable(bool ifNotExists) => $"""
+        CREATE TABLE {(ifNotExists ? "IF NOT EXISTS " : "")}{QualifiedWritesTable} (
+            id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            session_id pg_catalog.int8 NOT NULL REFERENCES {QualifiedTable} (id) ON DELETE CASCADE,
+            at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+            xact pg_catalog.xid8 NOT NULL,
+            statement pg_catalog.text NOT NULL
+        );
+        """;
+
+    public static string CreateWritesIndex() =>
+        $"CREATE INDEX IF NOT EXISTS \"access_log_writes_session\" ON {QualifiedWritesTable} (session_id, xact);";
+
+    /// <summary>Takes every privilege on the write log from everyone but its owner: the support role writes it only through the function.</summary>
+    public static string RevokeWritesTableFromEveryone() => RegistrySql.RevokeFromEveryone(
+        $"pg_catalog.to_regclass({Identifiers.Literal(QualifiedWritesTable)})", "pg_class", "relacl", "relowner", 'r', "ALL", "TABLE " + QualifiedWritesTable);
+
+    public static string RevokeWritesTable(string grantee) => $"REVOKE ALL ON TABLE {QualifiedWritesTable} FROM {Grantee(grantee)};";
+
     public static string CreateIndex() =>
         $"CREATE INDEX IF NOT EXISTS \"access_log_backend\" ON {QualifiedTable} (backend_pid, id);";
 
@@ -74,6 +94,43 @@ internal static class SupportSql
 
         """;
 
+    /// <summary>
+    /// The body of the function that logs a statement of the current session in the current transaction: the policies
+    /// admit the support role's writes only in a transaction that holds such a row for its session.
+    /// </summary>
+    public static string WriteBody(string role) => $"""
+
+        DECLARE
+            token pg_catalog.text := pg_catalog.current_setting('{TokenSetting}', true);
+            r record;
+            result pg_catalog.int8;
+        BEGIN
+            IF NOT pg_catalog.pg_has_role(SESSION_USER, {Identifiers.Literal(role)}, 'MEMBER') THEN
+                RAISE EXCEPTION 'The login % is not a member of the support role %, so it cannot log a support write.', SESSION_USER, {Identifiers.Literal(role)}
+                    USING ERRCODE = '42501';
+            END IF;
+            IF p_statement IS NULL THEN
+                RAISE EXCEPTION 'A support write needs the text of its statement.' USING ERRCODE = '22023';
+            END IF;
+            SELECT l.id, l.allow_writes, l.login, l.xact, l.token_hash INTO r
+                FROM {QualifiedTable} l WHERE l.backend_pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+                ORDER BY l.backend_pid DESC, l.id DESC LIMIT 1;
+            IF NOT FOUND OR token IS NULL OR token OPERATOR(pg_catalog.=) '' OR r.login OPERATOR(pg_catalog.<>) SESSION_USER
+               OR r.token_hash OPERATOR(pg_catalog.<>) pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8'))
+               OR pg_catalog.pg_xact_status(r.xact) IS DISTINCT FROM 'committed' THEN
+                RAISE EXCEPTION 'No committed support session is logged on this connection, so there is no session to log the write in.'
+                    USING ERRCODE = '42501';
+            END IF;
+            IF NOT r.allow_writes THEN
+                RAISE EXCEPTION 'The support session % was logged without allowWrites, so it cannot write.', r.id USING ERRCODE = '42501';
+            END IF;
+            INSERT INTO {QualifiedWritesTable} (session_id, xact, statement) VALUES (r.id, pg_catalog.pg_current_xact_id(), p_statement)
+            RETURNING id INTO result;
+            RETURN result;
+        END
+
+        """;
+
     /// <summary>The scope lookup both policy functions share: the latest row of this backend, if the session may use it.</summary>
     private const string ScopeLookup = $"""
 
@@ -83,13 +140,17 @@ internal static class SupportSql
             IF token IS NULL OR token OPERATOR(pg_catalog.=) '' THEN
                 RETURN NULL;
             END IF;
-            SELECT l.all_tenants, l.tenants, l.allow_writes, l.login, l.xact, l.token_hash INTO r
+            SELECT l.id, l.all_tenants, l.tenants, l.allow_writes, l.login, l.xact, l.token_hash INTO r
                 FROM {QualifiedTable} l WHERE l.backend_pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
                 ORDER BY l.backend_pid DESC, l.id DESC LIMIT 1;
             IF NOT FOUND OR r.login OPERATOR(pg_catalog.<>) SESSION_USER
                OR r.token_hash OPERATOR(pg_catalog.<>) pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8'))
                OR pg_catalog.pg_xact_status(r.xact) IS DISTINCT FROM 'committed'
                OR (for_write AND NOT r.allow_writes) THEN
+                RETURN NULL;
+            END IF;
+            IF for_write AND NOT EXISTS (SELECT FROM {QualifiedWritesTable} w WHERE w.session_id OPERATOR(pg_catalog.=) r.id
+                                         AND w.xact OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id_if_assigned()) THEN
                 RETURN NULL;
             END IF;
 
@@ -108,11 +169,13 @@ internal static class SupportSql
             + $"LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = {SignedContextSql.SafeSearchPath}\nAS {Tag}{AllBody}{Tag};",
         $"CREATE OR REPLACE FUNCTION \"{Schema}\".\"{TenantsFunction}\"(for_write pg_catalog.bool) RETURNS pg_catalog.text[]\n"
             + $"LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = {SignedContextSql.SafeSearchPath}\nAS {Tag}{TenantsBody}{Tag};",
+        $"CREATE OR REPLACE FUNCTION \"{Schema}\".\"{WriteFunction}\"(p_statement pg_catalog.text) RETURNS pg_catalog.int8\n"
+            + $"LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = {SignedContextSql.SafeSearchPath}\nAS {Tag}{WriteBody(role)}{Tag};",
         .. Signatures.Select(RevokeFunctionFromEveryone),
         .. Signatures.Select(s => GrantExecute(s, role)),
     ];
 
-    public static readonly string[] Signatures = [BeginSignature, AllSignature, TenantsSignature];
+    public static readonly string[] Signatures = [BeginSignature, AllSignature, TenantsSignature, WriteSignature];
 
     public static string RevokeFunctionFromEveryone(string signature) => RegistrySql.RevokeFromEveryone(
         $"{Identifiers.Literal(signature)}::pg_catalog.regprocedure", "pg_proc", "proacl", "proowner", 'f', "ALL", "FUNCTION " + signature);
