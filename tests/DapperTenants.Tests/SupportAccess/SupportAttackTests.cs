@@ -118,6 +118,12 @@ public class SupportAttackTests
     [TestCase("delete from dapper_tenants.access_log")]
     [TestCase("truncate dapper_tenants.access_log")]
     [TestCase("select count(*) from dapper_tenants.access_log")]
+    [TestCase("select dapper_tenants.log_support_write('update orders set total = 0')")]
+    [TestCase("insert into dapper_tenants.access_log_writes (session_id, xact, statement) values (1, pg_current_xact_id(), 'fake')")]
+    [TestCase("update dapper_tenants.access_log_writes set statement = 'something else'")]
+    [TestCase("delete from dapper_tenants.access_log_writes")]
+    [TestCase("truncate dapper_tenants.access_log_writes")]
+    [TestCase("select count(*) from dapper_tenants.access_log_writes")]
     public async Task The_app_login_can_neither_use_the_support_path_nor_touch_the_log(string sql)
     {
         await using var app = await _db.OpenAppAsync();
