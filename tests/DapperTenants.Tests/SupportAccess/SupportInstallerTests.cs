@@ -20,11 +20,15 @@ public class SupportInstallerTests
             ALTER POLICY dapper_tenants_support_scope ON orders USING (true);
             COMMENT ON POLICY dapper_tenants_support_scope ON orders IS 'edited by hand';
             GRANT SELECT ON dapper_tenants.access_log TO PUBLIC;
+            GRANT INSERT ON dapper_tenants.access_log_writes TO PUBLIC;
+            GRANT EXECUTE ON FUNCTION dapper_tenants.log_support_write(text) TO PUBLIC;
             """);
         var plan = await Installer(db).PlanAsync();
         plan.Steps.Select(s => s.ToString()).ShouldBe(
         [
             "\"dapper_tenants\".\"access_log\": PUBLIC may read or change the access log directly",
+            "\"dapper_tenants\".\"access_log_writes\": PUBLIC may read or change the write log directly",
+            "\"dapper_tenants\".\"log_support_write\"(pg_catalog.text): PUBLIC may execute a support access function",
             "\"public\".\"orders\": support policies differ from the model",
         ]);
         await Installer(db).ApplyAsync();
@@ -136,6 +140,13 @@ public class SupportInstallerTests
         var support = db.CreateSupport();
         await using var session = await support.OpenAsync("oscar", "signed install", SupportScope.Of(OrdersDatabase.Globex));
         (await session.QueryAsync<int>("select id from orders order by id")).ShouldBe([101, 102, 103]);
+
+        // Writes of a write-allowed session are logged and admitted; the same write without the log row is refused.
+        await using var writer = await support.OpenAsync("oscar", "signed write", SupportScope.Of(OrdersDatabase.Globex), allowWrites: true);
+        (await writer.ExecuteAsync("update orders set note = 'signed' where id = 101")).ShouldBe(1);
+        (await new SupportAccessLog(db.Owner).ReadWritesAsync()).ShouldHaveSingleItem().SessionId.ShouldBe(writer.LogId!.Value);
+        await using var bypass = new NpgsqlCommand("update orders set note = 'bypass' where id = 101", writer.Inner);
+        (await Should.ThrowAsync<PostgresException>(async () => await bypass.ExecuteNonQueryAsync())).SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege);
     }
 
     private static PolicyInstaller Installer(SupportDatabase db) =>
