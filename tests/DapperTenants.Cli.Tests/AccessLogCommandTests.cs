@@ -23,6 +23,7 @@ public class AccessLogCommandTests
             CREATE ROLE "{_role}" NOLOGIN NOSUPERUSER NOBYPASSRLS;
             CREATE ROLE "{_login}" LOGIN PASSWORD '{_database.Password}' NOSUPERUSER NOBYPASSRLS IN ROLE "{_role}";
             GRANT CONNECT ON DATABASE "{_database.Name}" TO "{_role}";
+            GRANT TEMPORARY ON DATABASE "{_database.Name}" TO "{_role}";
             """);
         await using var owner = _database.CreateOwnerDataSource();
         var plan = await new PolicyInstaller(owner).UseSupportAccess(_role).ApplyAsync();
@@ -39,6 +40,11 @@ public class AccessLogCommandTests
         {
             await using var connection = await support.OpenAsync(actor, reason, scope, writes);
             await connection.ExecuteScalarAsync<int>("select 1");
+            if (writes)
+            {
+                await connection.ExecuteAsync("create temp table scratch (x int)");
+                await connection.ExecuteAsync("insert into scratch values (1)");
+            }
         }
     }
 
@@ -88,6 +94,33 @@ public class AccessLogCommandTests
     }
 
     [Test]
+    public async Task Writes_lists_each_logged_statement_with_its_session_as_a_table_and_as_json()
+    {
+        var run = await CliRun.RunAsync("access-log", "--connection", _database.OwnerConnectionString, "--writes");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Err.ShouldBeEmpty();
+        var rows = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Trim().Trim('|').Split('|').Select(c => c.Trim()).ToArray()).ToList();
+        rows[0].ShouldBe(["id", "at (UTC)", "session", "actor", "transaction", "statement"]);
+        rows.Skip(2).Select(r => $"{r[3]} / {r[5]}").ShouldBe(["bob / insert into scratch values (1)", "bob / create temp table scratch (x int)"]);
+
+        var json = await CliRun.RunAsync("access-log", "--connection", _database.OwnerConnectionString, "--writes", "--actor", "bob", "--limit", "1", "--json");
+        json.ExitCode.ShouldBe(0, json.ToString());
+        using var document = JsonDocument.Parse(json.Out);
+        document.RootElement.GetProperty("schemaVersion").GetInt32().ShouldBe(1);
+        var write = document.RootElement.GetProperty("writes").EnumerateArray().ShouldHaveSingleItem();
+        write.GetProperty("statement").GetString().ShouldBe("insert into scratch values (1)");
+        write.GetProperty("actor").GetString().ShouldBe("bob");
+        write.GetProperty("transactionId").GetUInt64().ShouldBeGreaterThan(0UL);
+        var sessions = await CliRun.RunAsync("access-log", "--connection", _database.OwnerConnectionString, "--actor", "bob", "--json");
+        using var session = JsonDocument.Parse(sessions.Out);
+        write.GetProperty("sessionId").GetInt64().ShouldBe(session.RootElement.GetProperty("sessions")[0].GetProperty("id").GetInt64());
+
+        (await CliRun.RunAsync("access-log", "--connection", _database.OwnerConnectionString, "--writes", "--actor", "alice")).Out.Trim()
+            .ShouldBe("No support write matches.");
+    }
+
+    [Test]
     public async Task Since_in_the_future_matches_nothing()
     {
         var run = await CliRun.RunAsync("access-log", "--connection", _database.OwnerConnectionString, "--since", "2999-01-01T00:00:00Z");
@@ -101,7 +134,7 @@ public class AccessLogCommandTests
         var run = await CliRun.RunAsync("access-log", "--help");
         run.ExitCode.ShouldBe(0, run.ToString());
         run.Out.ShouldContain("dapper-tenants access-log [options]");
-        foreach (var option in new[] { "--actor", "--tenant", "--since", "--limit", "--json", "--connection" })
+        foreach (var option in new[] { "--actor", "--tenant", "--since", "--limit", "--json", "--writes", "--connection" })
         {
             run.Out.ShouldContain(option);
         }

@@ -55,11 +55,16 @@ internal static class AccessLogCommand
                 result.AddError($"--limit {value} is out of range: give 1 to {SupportAccessQuery.MaxLimit}.");
             }
         });
-        var json = new Option<bool>("--json") { Description = $"Write the sessions as JSON (schemaVersion {SchemaVersion}) instead of a table." };
+        var json = new Option<bool>("--json") { Description = $"Write the sessions (or writes) as JSON (schemaVersion {SchemaVersion}) instead of a table." };
+        var writes = new Option<bool>("--writes")
+        {
+            Description = "List the write log instead: one row per statement a write-allowed session sent, with its session and transaction "
+                + "(--actor and --tenant filter by the session, --since and --limit by the write).",
+        };
 
         var command = new Command("access-log", "Show the support access log (PolicyInstaller.UseSupportAccess): who opened which support session, why, over which tenants.")
         {
-            connection, actor, tenant, since, limit, json,
+            connection, actor, tenant, since, limit, json, writes,
         };
         command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, parseResult, async token =>
         {
@@ -73,7 +78,22 @@ internal static class AccessLogCommand
                     Since = parseResult.GetValue(since),
                     Limit = parseResult.GetValue(limit),
                 };
-                var entries = await ReadAsync(dataSource, query, token).ConfigureAwait(false);
+                if (parseResult.GetValue(writes))
+                {
+                    var rows = await ReadAsync(() => new SupportAccessLog(dataSource).ReadWritesAsync(query, token)).ConfigureAwait(false);
+                    if (parseResult.GetValue(json))
+                    {
+                        await context.Output.WriteLineAsync(ToJson(rows)).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        WriteTable(context, rows);
+                    }
+
+                    return ExitCodes.Success;
+                }
+
+                var entries = await ReadAsync(() => new SupportAccessLog(dataSource).ReadAsync(query, token)).ConfigureAwait(false);
                 if (parseResult.GetValue(json))
                 {
                     await context.Output.WriteLineAsync(ToJson(entries)).ConfigureAwait(false);
@@ -111,11 +131,11 @@ internal static class AccessLogCommand
     public static PolicyInstaller WithSupportRole(PolicyInstaller installer, ParseResult parseResult, Option<string?> supportRole) =>
         parseResult.GetValue(supportRole) is { } role ? installer.UseSupportAccess(role) : installer;
 
-    private static async Task<IReadOnlyList<SupportAccessEntry>> ReadAsync(NpgsqlDataSource dataSource, SupportAccessQuery query, CancellationToken token)
+    private static async Task<IReadOnlyList<T>> ReadAsync<T>(Func<Task<IReadOnlyList<T>>> read)
     {
         try
         {
-            return await new SupportAccessLog(dataSource).ReadAsync(query, token).ConfigureAwait(false);
+            return await read().ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {
@@ -131,6 +151,38 @@ internal static class AccessLogCommand
         new JsonLog(SchemaVersion, [.. entries.Select(e => new JsonEntry(
             e.Id, e.Actor, e.Reason, e.AllTenants, e.Tenants, e.AllowWrites, e.StartedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
             e.Login, e.BackendPid, e.ClientAddress, e.ApplicationName))]), JsonOptions);
+
+    internal static string ToJson(IReadOnlyList<SupportAccessWrite> writes) => JsonSerializer.Serialize(
+        new JsonWrites(SchemaVersion, [.. writes.Select(w => new JsonWrite(
+            w.Id, w.SessionId, w.Actor, w.At.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture), w.TransactionId, w.Statement))]), JsonOptions);
+
+    private static void WriteTable(CliContext context, IReadOnlyList<SupportAccessWrite> writes)
+    {
+        if (writes.Count == 0)
+        {
+            context.Console.MarkupLine("No support write matches.");
+            return;
+        }
+
+        var table = new Table { Border = context.TableBorder };
+        foreach (var column in new[] { "id", "at (UTC)", "session", "actor", "transaction", "statement" })
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var w in writes)
+        {
+            table.AddRow(
+                w.Id.ToString(CultureInfo.InvariantCulture),
+                w.At.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                w.SessionId.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(w.Actor),
+                w.TransactionId.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(w.Statement));
+        }
+
+        context.Write(table);
+    }
 
     private static void WriteTable(CliContext context, IReadOnlyList<SupportAccessEntry> entries)
     {
@@ -177,4 +229,16 @@ internal static class AccessLogCommand
         [property: JsonPropertyName("backendPid")] int BackendPid,
         [property: JsonPropertyName("clientAddress")] string? ClientAddress,
         [property: JsonPropertyName("applicationName")] string? ApplicationName);
+
+    private sealed record JsonWrites(
+        [property: JsonPropertyName("schemaVersion")] int SchemaVersion,
+        [property: JsonPropertyName("writes")] IReadOnlyList<JsonWrite> Writes);
+
+    private sealed record JsonWrite(
+        [property: JsonPropertyName("id")] long Id,
+        [property: JsonPropertyName("sessionId")] long SessionId,
+        [property: JsonPropertyName("actor")] string Actor,
+        [property: JsonPropertyName("at")] string At,
+        [property: JsonPropertyName("transactionId")] ulong TransactionId,
+        [property: JsonPropertyName("statement")] string Statement);
 }
