@@ -148,7 +148,8 @@ public static class AuditCodes
 
     /// <summary>
     /// The app role could use the support access path (<see cref="PolicyInstaller.UseSupportAccess"/>): it is a member of
-    /// the role the support policies name, may execute the function that opens a support session, or holds a privilege on the access log.
+    /// the role the support policies name, may execute the function that opens a support session or the one that logs a
+    /// support write, or holds a privilege on the access log or the write log.
     /// </summary>
     public const string AppRoleCanUseSupport = "DT120";
 

@@ -11,8 +11,10 @@ public sealed partial class PolicyInstaller
     /// <summary>
     /// Also installs audited support access for <paramref name="supportRole"/>, the path <see cref="SupportDataSource"/>
     /// uses: an append-only log <c>dapper_tenants.access_log</c> owned by the installer's login, the <c>SECURITY DEFINER</c>
-    /// function <c>dapper_tenants.begin_support_session</c> through which the support role (and nobody else) writes it, and
-    /// on every registered table policies that admit the support role to the tenants of its own logged session only.
+    /// function <c>dapper_tenants.begin_support_session</c> through which the support role (and nobody else) writes it, the
+    /// append-only write log <c>dapper_tenants.access_log_writes</c> and its function <c>dapper_tenants.log_support_write</c>,
+    /// and on every registered table policies that admit the support role to the tenants of its own logged session only
+    /// (and its writes only in a transaction that logged a write of that session).
     /// </summary>
     /// <param name="supportRole">
     /// The support role: a <c>NOLOGIN</c> group, neither superuser nor <c>BYPASSRLS</c>, owner of nothing, that the
