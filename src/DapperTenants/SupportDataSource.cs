@@ -11,7 +11,9 @@ namespace DapperTenants;
 /// Each connection writes one row to <c>dapper_tenants.access_log</c> (actor, reason, scope, whether writes are
 /// allowed, start, login, backend) in the same round trip as its first statement, through the <c>SECURITY DEFINER</c>
 /// function only the support role may execute. The log row is committed before the statement runs (an error barrier
-/// separates them), so no rollback can take the row back while keeping what the statement read.
+/// separates them), so no rollback can take the row back while keeping what the statement read. In a session that
+/// allows writes, every statement that may write also writes a row to <c>dapper_tenants.access_log_writes</c> in the
+/// statement's round trip and transaction; the policies refuse a support write whose transaction has none.
 /// </para>
 /// <para>
 /// The database enforces the scope, not this class: a support login that runs SQL of its own sees no row until it has
